@@ -1,0 +1,123 @@
+"""Campaign Desk (专项行动工作台): seasonal safety campaigns of a county office."""
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from .config import load_config
+from .database import configure_database
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None) -> Flask:
+    """Build the app. ``config`` is a config class, its name, or a dict of overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_templates(app)
+    configure_security_headers(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure_extensions(app):
+    from .i18n import select_locale
+
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    from .accounts.services import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+
+def configure_templates(app):
+    from flask_babel import get_locale
+
+    from . import permissions
+    from .i18n import template_labels
+    from .timeutil import format_local
+
+    app.jinja_env.filters["local_time"] = format_local
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject_helpers():
+        return {
+            "has_permission": permissions.has_permission,
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            **template_labels(),
+        }
+
+
+def configure_security_headers(app):
+    @app.after_request
+    def set_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_error_handlers(app):
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(status, template="errors/error.html", **context):
+        return render_template(template, status=status, **context), status
+
+    app.register_error_handler(403, lambda error: render_error(403))
+    app.register_error_handler(404, lambda error: render_error(404))
+    app.register_error_handler(413, lambda error: render_error(413))
+    app.register_error_handler(CSRFError, lambda error: render_error(400, csrf_failed=True))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_blueprints(app):
+    from .accounts.views import bp as accounts_bp
+    from .campaigns.views import bp as campaigns_bp
+    from .main.views import bp as main_bp
+    from .units.views import bp as units_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(units_bp)
+    app.register_blueprint(campaigns_bp)
+
+
+def register_cli(app):
+    from .cli import register_commands
+
+    register_commands(app)

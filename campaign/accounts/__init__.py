@@ -1,0 +1,1 @@
+"""Accounts: logging in and out, passwords, and the management of users and their roles."""

@@ -1,0 +1,29 @@
+"""What each refused account operation says to the user."""
+from flask_babel import lazy_gettext as _l
+
+ACCOUNT_ERRORS = {
+    "username_required": _l("A username is required."),
+    "username_taken": _l("The username %(username)s is already taken."),
+    "unknown_role": _l("Unknown role %(role)s."),
+    "unknown_unit": _l("No unit has that division code."),
+    "role_not_grantable": _l("You may not give the role %(role)s."),
+    "unit_out_of_scope": _l("That unit is outside your area."),
+    "role_does_not_fit_unit": _l("This role cannot belong to a unit of that kind."),
+    "too_short": _l("The password must have at least 8 characters."),
+    "needs_letters_and_digits": _l("The password must contain both letters and digits."),
+    "wrong_password": _l("The current password is not correct."),
+    "not_allowed": _l("You may not change this user."),
+    "cannot_demote_self": _l("You cannot deactivate yourself or change your own role."),
+    "bad_credentials": _l("Wrong username or password."),
+    "throttled": _l("Too many failed logins. Please wait 15 minutes and try again."),
+    "inactive": _l("This account has been deactivated. Ask the county office."),
+}
+
+
+def account_error_message(error) -> str:
+    code = getattr(error, "code", error)
+    details = getattr(error, "details", {})
+    message = ACCOUNT_ERRORS.get(code)
+    if message is None:
+        return str(code)
+    return str(message) % details if details else str(message)

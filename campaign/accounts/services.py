@@ -1,0 +1,192 @@
+"""Accounts: creating users, checking passwords with throttling, changing passwords."""
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import permissions
+from ..audit.services import record, snapshot
+from ..database import utcnow
+from ..extensions import db
+from ..units.models import Unit
+from .models import LoginAttempt, Role, User
+
+AUDITED_FIELDS = ("username", "display_name", "phone", "role", "unit_id", "active")
+
+
+class AccountError(ValueError):
+    """A refused account operation; ``code`` names the reason for messages and the API."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is too weak, or None. At least the configured length, letters and digits."""
+    if len(password or "") < current_app.config["PASSWORD_MIN_LENGTH"]:
+        return "too_short"
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return "needs_letters_and_digits"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def generate_password() -> str:
+    """A random password that passes the strength rule, for bulk-created accounts."""
+    return f"{secrets.token_urlsafe(8)}{secrets.randbelow(90) + 10}a"
+
+
+def create_user(*, username, password, role, unit, display_name="", phone=None, actor=None) -> User:
+    """Create a user; ``actor`` (None from the CLI) must be allowed to grant the role on the unit."""
+    username = (username or "").strip()
+    if not username:
+        raise AccountError("username_required")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise AccountError("username_taken", username=username)
+    if role not in Role.values():
+        raise AccountError("unknown_role", role=role)
+    if unit is None:
+        raise AccountError("unknown_unit")
+    if actor is not None:
+        if role not in permissions.grantable_roles(actor):
+            raise AccountError("role_not_grantable", role=role)
+        if not permissions.unit_is_within(actor, unit):
+            raise AccountError("unit_out_of_scope")
+    if not permissions.role_fits_unit(role, unit):
+        raise AccountError("role_does_not_fit_unit", role=role, kind=unit.kind)
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    user = User(
+        username=username,
+        display_name=(display_name or "").strip(),
+        phone=(phone or "").strip() or None,
+        role=role,
+        unit=unit,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "user", user.id, after=snapshot(user, AUDITED_FIELDS), actor=actor)
+    return user
+
+
+def update_user(user: User, *, actor, display_name, phone, role, unit, active) -> User:
+    if not permissions.can_manage_user(actor, user):
+        raise AccountError("not_allowed")
+    if role not in permissions.grantable_roles(actor):
+        raise AccountError("role_not_grantable", role=role)
+    if not permissions.unit_is_within(actor, unit):
+        raise AccountError("unit_out_of_scope")
+    if not permissions.role_fits_unit(role, unit):
+        raise AccountError("role_does_not_fit_unit", role=role, kind=unit.kind)
+    if user.id == actor.id and (not active or role != user.role):
+        raise AccountError("cannot_demote_self")
+    before = snapshot(user, AUDITED_FIELDS)
+    user.display_name = (display_name or "").strip()
+    user.phone = (phone or "").strip() or None
+    user.role = role
+    user.unit = unit
+    if user.active and not active:
+        user.session_version += 1
+    user.active = active
+    db.session.flush()
+    record("user.update", "user", user.id, before=before, after=snapshot(user, AUDITED_FIELDS), actor=actor)
+    return user
+
+
+def set_password(user: User, new_password: str, actor=None):
+    problem = password_problem(new_password)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # other sessions of this user end
+    record("user.password", "user", user.id, actor=actor)
+
+
+def change_own_password(user: User, current_password: str, new_password: str):
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise AccountError("wrong_password")
+    set_password(user, new_password, actor=user)
+
+
+@dataclass
+class LoginResult:
+    user: User | None = None
+    error: str | None = None  # "bad_credentials", "throttled", "inactive"
+
+
+def authenticate(username: str, password: str, address: str) -> LoginResult:
+    """Check a login, throttled per account and per address; every attempt is recorded."""
+    username = (username or "").strip()[:64]
+    address = (address or "")[:64]
+    if _is_throttled(username, address):
+        return LoginResult(error="throttled")
+    user = db.session.scalar(select(User).where(User.username == username))
+    # Hash even for an unknown username so timing does not tell which names exist.
+    stored = user.password_hash if user else _dummy_hash()
+    ok = check_password_hash(stored, password or "") and user is not None
+    db.session.add(LoginAttempt(username=username, address=address, succeeded=ok))
+    if not ok:
+        return LoginResult(error="bad_credentials")
+    if not user.active:
+        return LoginResult(error="inactive")
+    user.last_login_at = utcnow()
+    return LoginResult(user=user)
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def _is_throttled(username: str, address: str) -> bool:
+    since = utcnow() - current_app.config["LOGIN_THROTTLE_WINDOW"]
+    failures = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
+    )
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    account_failures = failures.where(LoginAttempt.username == username)
+    if last_success is not None:
+        # A correct password resets the account's count; the address's count stays.
+        account_failures = account_failures.where(LoginAttempt.at > last_success)
+    by_account = db.session.scalar(account_failures)
+    if by_account >= current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+        return True
+    by_address = db.session.scalar(failures.where(LoginAttempt.address == address))
+    return by_address >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+
+
+def load_user_from_session_id(session_id: str):
+    """Flask-Login loader: "id:version"; a bumped version (password changed) ends the session."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":"))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user
+
+
+def find_unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == (code or "").strip()))

@@ -1,0 +1,65 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db
+from .forms import ChangePasswordForm, LoginForm
+from .messages import account_error_message
+from .services import AccountError, authenticate, change_own_password
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = authenticate(form.username.data, form.password.data, request.remote_addr)
+        db.session.commit()  # failed attempts are recorded too: they drive the throttle
+        if result.user is not None:
+            locale = session.get("locale")
+            session.clear()  # no session fixation: nothing from before the login survives
+            if locale:
+                session["locale"] = locale
+            login_user(result.user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(account_error_message(result.error), "error")
+    return render_template("accounts/login.html", form=form)
+
+
+def _safe_next(target):
+    """Only same-site relative paths: no open redirect through ?next=."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            flash(account_error_message(error), "error")
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # the session version moved on: keep this session
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("accounts/change_password.html", form=form)

@@ -1,0 +1,1 @@
+"""Campaigns: playbooks, campaigns, their tasks, launching into assignments."""

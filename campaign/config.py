@@ -1,0 +1,132 @@
+"""Configuration classes; environment variables override the class defaults.
+
+The default (development) needs no setup at all: a SQLite file and a secret key kept in
+``instance/``. Production refuses to start without a real ``SECRET_KEY``.
+"""
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ENV_OVERRIDES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "UPLOAD_DIR": "UPLOAD_DIR",
+    "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+    "DEFAULT_TIMEZONE": "DEFAULT_TIMEZONE",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+}
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = None  # filled with instance/campaign-desk.sqlite3 when unset
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SECRET_KEY = None  # read from instance/secret_key when unset
+    UPLOAD_DIR = None  # instance/uploads when unset
+    MAX_UPLOAD_MB = 20
+    DEFAULT_TIMEZONE = "Asia/Shanghai"
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # a reporter on a slow phone may keep a form open for hours
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 8
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+
+    UNITS_PER_PAGE = 50
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = True  # tests post real tokens; CSRF is part of what they check
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; never used outside them
+    SECRET_KEY = "testing-secret-key-not-for-production"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(app, config=None):
+    """Fill app.config from a config class (or its name), env vars, then explicit overrides."""
+    overrides = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = config.get("ENV_NAME")
+    if config is None:
+        config = os.environ.get("CAMPAIGN_DESK_ENV", "development")
+    config_class = CONFIGS[config] if isinstance(config, str) else config
+    app.config.from_object(config_class)
+    for env_name, key in ENV_OVERRIDES.items():
+        if os.environ.get(env_name):
+            app.config[key] = _parse_env_value(os.environ[env_name])
+    app.config.update(overrides)
+    _fill_instance_defaults(app, production=issubclass(config_class, ProductionConfig))
+
+
+def _parse_env_value(value):
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return value
+
+
+def _fill_instance_defaults(app, production):
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY is not set. Production refuses to start with a generated key: set the "
+                "SECRET_KEY environment variable to a long random value shared by all workers "
+                '(python -c "import secrets; print(secrets.token_hex(32))").'
+            )
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign-desk.sqlite3'}"
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """The key generated on first start and kept, so sessions survive restarts and workers agree."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        # Written aside then linked into place: concurrent workers starting together agree on one key.
+        fd, tmp_name = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp_name, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp_name)
+    return key_file.read_text().strip()

@@ -1,0 +1,1 @@
+"""The unit tree: browsing, editing and importing units."""

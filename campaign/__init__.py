@@ -1,4 +1,5 @@
 """Campaign Desk (专项行动工作台): seasonal safety campaigns of a county office."""
+import os
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -16,7 +17,7 @@ def create_app(config=None) -> Flask:
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
     )
     load_config(app, config)

@@ -5,6 +5,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
@@ -17,7 +18,20 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"
 
 
 class FormClient(FlaskClient):
-    """A test client that can post forms with a real CSRF token, as a browser does."""
+    """A test client that can post forms with a real CSRF token, as a browser does.
+
+    Each request runs in its own app context, as in production: ``g`` (where Flask-Login and
+    Flask-Babel cache the user and the locale) and the database session never leak between
+    requests or into the test's own session. What the test set up is committed first, so the
+    request sees it and the test's transaction holds no lock while the request writes; the test's
+    objects are expired, so what it reads afterwards is what the request left.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            _db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         page = self.get("/login", follow_redirects=True).get_data(as_text=True)

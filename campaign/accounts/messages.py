@@ -17,6 +17,17 @@ ACCOUNT_ERRORS = {
     "bad_credentials": _l("Wrong username or password."),
     "throttled": _l("Too many failed logins. Please wait 15 minutes and try again."),
     "inactive": _l("This account has been deactivated. Ask the county office."),
+    "role_required": _l("A role is required."),
+    "unit_required": _l("Choose a unit or enter its division code."),
+    "unit_code_required": _l("A unit division code is required."),
+    "unknown_unit_code": _l("No unit has the division code %(division_code)s."),
+    "too_long": _l("%(field)s is too long: at most %(max)s characters."),
+    "duplicate_in_file": _l(
+        "The username %(username)s appears more than once in the file (first on line %(first_line)s)."
+    ),
+    "missing_columns": _l("The file lacks the columns: %(columns)s."),
+    "unreadable_file": _l("The file could not be read. Save it as CSV in UTF-8 or GB18030 and try again."),
+    "no_rows": _l("The file has no users in it."),
 }
 
 

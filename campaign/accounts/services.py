@@ -4,7 +4,8 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import permissions
@@ -190,3 +191,62 @@ def load_user_from_session_id(session_id: str):
 
 def find_unit_by_code(code: str) -> Unit | None:
     return db.session.scalar(select(Unit).where(Unit.code == (code or "").strip()))
+
+
+# --- User management -------------------------------------------------------------------------
+
+USERS_PER_PAGE = 50
+UNIT_CHOICE_LIMIT = 2000
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def users_visible_to(actor, search: str = "", role: str | None = None):
+    """A SELECT of the users in the actor's unit subtree, their unit loaded by the same join."""
+    statement = (
+        select(User)
+        .join(User.unit)
+        .options(contains_eager(User.unit))
+        .where(permissions.units_within(actor))
+    )
+    search = (search or "").strip()
+    if search:
+        pattern = _like_pattern(search)
+        statement = statement.where(
+            or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+        )
+    if role:
+        statement = statement.where(User.role == role)
+    return statement.order_by(User.username)
+
+
+def find_user_in_scope(actor, user_id: int) -> User | None:
+    """The user with that id if they sit in the actor's subtree, else None (the view answers 404)."""
+    return db.session.scalar(
+        users_visible_to(actor).where(User.id == user_id).order_by(None)
+    )
+
+
+def unit_choices(actor, limit: int = UNIT_CHOICE_LIMIT) -> list[Unit] | None:
+    """The units in the actor's subtree in tree order, or None when there are more than ``limit``."""
+    units = db.session.scalars(select(Unit).where(permissions.units_within(actor)).limit(limit + 1)).all()
+    if len(units) > limit:
+        return None
+    return sorted(units, key=lambda unit: [int(part) for part in unit.path.strip("/").split("/") if part])
+
+
+def find_unit_in_scope(actor, unit_id) -> Unit | None:
+    unit = db.session.get(Unit, unit_id)
+    return unit if actor is None or permissions.unit_is_within(actor, unit) else None
+
+
+def reset_password(user: User, new_password: str, *, actor) -> User:
+    """Set another user's password (they forgot it); every session of theirs ends."""
+    if not permissions.can_manage_user(actor, user):
+        raise AccountError("not_allowed")
+    set_password(user, new_password, actor=actor)
+    db.session.flush()
+    return user

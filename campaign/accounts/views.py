@@ -63,3 +63,6 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("accounts/change_password.html", form=form)
+
+
+from . import user_views  # noqa: E402,F401

@@ -1,0 +1,161 @@
+"""Login throttling, password storage, session safety, redirects, cookies and CSRF."""
+import pytest
+from sqlalchemy import select, text
+
+from campaign.accounts.models import User
+from tests.conftest import log_in
+from tests.factories import DEFAULT_PASSWORD
+
+THROTTLED = "登录失败次数过多，请 15 分钟后再试。"
+
+
+def attempt(client, username, password, **kwargs):
+    return client.post_form("/login", {"username": username, "password": password}, **kwargs)
+
+
+def is_logged_in(client) -> bool:
+    return client.get("/").status_code == 200
+
+
+# --- Throttling -------------------------------------------------------------------------------
+
+def test_five_failures_lock_the_account_even_against_the_right_password(app, client, users):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        assert "用户名或密码错误" in attempt(client, "viewer", "wrong-one1").get_data(as_text=True)
+    response = attempt(app.test_client(), "viewer", DEFAULT_PASSWORD)
+    assert response.status_code == 200
+    assert THROTTLED in response.get_data(as_text=True)
+
+
+def test_the_account_lock_does_not_touch_other_accounts(app, client, users):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        attempt(client, "viewer", "wrong-one1")
+    log_in(app.test_client(), "inspector")
+
+
+def test_a_success_resets_the_accounts_count(app, users):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    client = app.test_client()
+    for _ in range(limit - 1):
+        attempt(client, "viewer", "wrong-one1")
+    log_in(client, "viewer")
+    client = app.test_client()
+    for _ in range(limit - 1):
+        attempt(client, "viewer", "wrong-one1")
+    log_in(client, "viewer")  # 2 × (limit − 1) failures in the window, but never limit in a row
+
+
+def test_failures_from_one_address_lock_that_address_for_every_account(app, users, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)  # restored after the test
+    attacker = {"REMOTE_ADDR": "203.0.113.7"}
+    for username in ("viewer", "inspector", "admin"):
+        attempt(app.test_client(), username, "wrong-one1", environ_base=attacker)
+    refused = attempt(app.test_client(), "school_reporter", DEFAULT_PASSWORD, environ_base=attacker)
+    assert THROTTLED in refused.get_data(as_text=True)
+    elsewhere = attempt(app.test_client(), "school_reporter", DEFAULT_PASSWORD,
+                        environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert elsewhere.status_code == 302
+
+
+# --- Passwords --------------------------------------------------------------------------------
+
+def test_passwords_are_stored_hashed_never_in_clear(as_admin, tree, db):
+    secret = "Unguessable42word"
+    as_admin.post_form("/users/new", {"username": "hashme", "role": "viewer", "unit_id": str(tree.county.id),
+                                      "password": secret})
+    stored = db.session.scalar(select(User.password_hash).where(User.username == "hashme"))
+    assert stored and secret not in stored and stored.startswith("pbkdf2:")
+    dump = " ".join(str(row) for row in db.session.execute(text("SELECT * FROM audit_record")))
+    assert secret not in dump
+
+
+@pytest.mark.parametrize(
+    "password, message", [("Ab1", "密码至少需要 8 位"), ("onlyletters", "密码须同时包含字母和数字"),
+                          ("1234567890", "密码须同时包含字母和数字")]
+)
+def test_a_weak_new_password_is_refused_in_chinese(password, message, as_viewer, app):
+    response = as_viewer.post_form("/account/password", {"current_password": DEFAULT_PASSWORD,
+                                                         "new_password": password, "confirm_password": password})
+    assert message in response.get_data(as_text=True)
+    log_in(app.test_client(), "viewer")  # the old password still works
+
+
+# --- Sessions ---------------------------------------------------------------------------------
+
+def session_cookie(client):
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def test_the_session_is_renewed_at_login_and_only_the_language_survives(client, users):
+    client.post_form("/language", {"locale": "en", "next": "/login"})
+    with client.session_transaction() as session:
+        session["planted"] = "by-an-attacker"
+    before = session_cookie(client)
+    log_in(client, "viewer")
+    assert session_cookie(client) != before
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["locale"] == "en"
+        assert session["_user_id"]
+
+
+def test_logout_ends_the_session(client, users):
+    log_in(client, "viewer")
+    assert is_logged_in(client)
+    response = client.post_form("/logout")
+    assert response.status_code == 302
+    page = client.get("/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_changing_ones_password_ends_the_other_sessions_but_keeps_this_one(app, users):
+    phone = log_in(app.test_client(), "viewer")
+    desk = log_in(app.test_client(), "viewer")
+    response = desk.post_form("/account/password", {"current_password": DEFAULT_PASSWORD,
+                                                     "new_password": "Brand1NewPass", "confirm_password": "Brand1NewPass"})
+    assert response.status_code == 302
+    assert is_logged_in(desk)
+    assert not is_logged_in(phone)
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "///evil.example", "javascript:alert(1)"]
+)
+def test_next_cannot_redirect_to_another_site(target, client, users):
+    response = client.post_form(f"/login?next={target}", {"username": "viewer", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_may_point_inside_the_site(client, users):
+    response = client.post_form("/login?next=/users/", {"username": "admin", "password": DEFAULT_PASSWORD})
+    assert response.headers["Location"] == "/users/"
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, users):
+    response = client.post_form("/login", {"username": "viewer", "password": DEFAULT_PASSWORD})
+    set_cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    assert "HttpOnly" in set_cookie
+    assert "SameSite=Lax" in set_cookie
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+def test_login_needs_a_csrf_token(client, users):
+    response = client.post("/login", data={"username": "viewer", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 400
+    assert not is_logged_in(client)
+
+
+def test_logout_needs_a_csrf_token(as_viewer):
+    assert as_viewer.post("/logout").status_code == 400
+    assert is_logged_in(as_viewer)
+
+
+def test_changing_the_password_needs_a_csrf_token(app, as_viewer):
+    data = {"current_password": DEFAULT_PASSWORD, "new_password": "Brand1NewPass", "confirm_password": "Brand1NewPass"}
+    assert as_viewer.post("/account/password", data=data).status_code == 400
+    log_in(app.test_client(), "viewer")  # unchanged

@@ -1,4 +1,19 @@
 """Command-line groups: ``flask --app wsgi units|users|campaigns|demo …``."""
+from functools import wraps
+
+from flask import current_app
+from flask_babel import force_locale
+
+
+def in_default_locale(command):
+    """Messages in the office's language: a terminal has no browser to ask."""
+
+    @wraps(command)
+    def wrapped(*args, **kwargs):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return command(*args, **kwargs)
+
+    return wrapped
 
 
 def register_commands(app):

@@ -1,15 +1,13 @@
 """``flask --app wsgi users create|list|import``: run with no actor, so no area limit applies."""
-import functools
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..cli import in_default_locale
 from ..extensions import db
 from ..i18n import ROLE_LABELS
 from ..timeutil import format_local
@@ -20,17 +18,6 @@ from .services import AccountError, create_user, find_unit_by_code
 from .user_import import import_users
 
 users_cli = AppGroup("users", help="Manage user accounts.")
-
-
-def in_default_locale(command):
-    """Messages in the office's language (there is no browser to ask)."""
-
-    @functools.wraps(command)
-    def wrapped(*args, **kwargs):
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            return command(*args, **kwargs)
-
-    return wrapped
 
 
 def fail(message):

@@ -1,15 +1,13 @@
 """Campaigns from the command line: ``flask --app wsgi campaigns create|launch|list``."""
 from datetime import date, datetime
-from functools import wraps
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..cli import in_default_locale
 from ..extensions import db
 from ..timeutil import format_local
 from ..units.models import Unit
@@ -19,17 +17,6 @@ from .playbooks import get_playbook, list_playbooks
 from .services import CampaignError, create_campaign, launch_campaign
 
 campaigns_cli = AppGroup("campaigns", help="Create and launch campaigns.")
-
-
-def _in_default_locale(command):
-    """Messages come out in the office's language; there is no request to choose another."""
-
-    @wraps(command)
-    def wrapped(*args, **kwargs):
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            return command(*args, **kwargs)
-
-    return wrapped
 
 
 def _parse_date(value, option):
@@ -55,7 +42,7 @@ def _fail(error: CampaignError):
 @click.option("--deadline", help='Summary deadline in Beijing time, "YYYY-MM-DD HH:MM" '
                                  "(defaults to the playbook's offset from the end date).")
 @click.option("--unit", "unit_code", help="Division code of the unit that runs the campaign (required).")
-@_in_default_locale
+@in_default_locale
 def create_command(playbook_key, title, theme, start, end, deadline, unit_code):
     """Create a draft campaign and print its id."""
     playbook = None
@@ -101,7 +88,7 @@ def create_command(playbook_key, title, theme, start, end, deadline, unit_code):
 
 @campaigns_cli.command("launch")
 @click.argument("campaign_id", type=int)
-@_in_default_locale
+@in_default_locale
 def launch_command(campaign_id):
     """Launch a draft campaign and print how many assignments were created."""
     campaign = db.session.get(Campaign, campaign_id)
@@ -116,7 +103,7 @@ def launch_command(campaign_id):
 
 
 @campaigns_cli.command("list")
-@_in_default_locale
+@in_default_locale
 def list_command():
     """List all campaigns: id, status, window, deadline (Beijing time), unit, title."""
     campaigns = db.session.scalars(

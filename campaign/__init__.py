@@ -43,7 +43,7 @@ def configure_extensions(app):
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = "basic"  # "strong" would log phones out whenever their mobile IP changes
     from flask_babel import lazy_gettext
 
     login_manager.login_message = lazy_gettext("Please log in to see this page.")

@@ -38,6 +38,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    LOGIN_SESSION_MAX_AGE = timedelta(days=14)  # a reporter's phone stays logged in for the campaign
     WTF_CSRF_TIME_LIMIT = None  # a reporter on a slow phone may keep a form open for hours
 
     PASSWORD_HASH_METHOD = "scrypt"

@@ -35,8 +35,6 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(32))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change or deactivation: every existing session of the user ends.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
@@ -59,8 +57,13 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
+    # The token of the login session this object was loaded for (set by the session loader).
+    login_token = None
+
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login keeps this in the cookie: the server-side session's token, not the user id,
+        so that logging out or a password change can end a session for good."""
+        return self.login_token
 
     def __repr__(self):
         return f"<User {self.username} {self.role}>"
@@ -80,3 +83,19 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool]
     at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. The signed cookie names it; ending it here ends it everywhere,
+    even for a copy of the cookie."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")

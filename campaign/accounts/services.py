@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,7 +13,7 @@ from ..audit.services import record, snapshot
 from ..database import utcnow
 from ..extensions import db
 from ..units.models import Unit
-from .models import LoginAttempt, Role, User
+from .models import LoginAttempt, LoginSession, Role, User
 
 AUDITED_FIELDS = ("username", "display_name", "phone", "role", "unit_id", "active")
 
@@ -97,26 +97,52 @@ def update_user(user: User, *, actor, display_name, phone, role, unit, active) -
     user.role = role
     user.unit = unit
     if user.active and not active:
-        user.session_version += 1
+        end_sessions(user)
     user.active = active
     db.session.flush()
     record("user.update", "user", user.id, before=before, after=snapshot(user, AUDITED_FIELDS), actor=actor)
     return user
 
 
-def set_password(user: User, new_password: str, actor=None):
+def set_password(user: User, new_password: str, actor=None, keep_token: str | None = None):
+    """Set the password and end every session of the user but ``keep_token``'s."""
     problem = password_problem(new_password)
     if problem:
         raise AccountError(problem)
     user.password_hash = hash_password(new_password)
-    user.session_version += 1  # other sessions of this user end
+    end_sessions(user, except_token=keep_token)
     record("user.password", "user", user.id, actor=actor)
 
 
 def change_own_password(user: User, current_password: str, new_password: str):
+    """The user's other sessions end (a stolen one too); the one they are using goes on."""
     if not check_password_hash(user.password_hash, current_password or ""):
         raise AccountError("wrong_password")
-    set_password(user, new_password, actor=user)
+    set_password(user, new_password, actor=user, keep_token=user.login_token)
+
+
+def start_session(user: User, address: str) -> str:
+    """A new server-side login session; its token goes into the signed cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(token=token, user_id=user.id, address=(address or "")[:64]))
+    user.login_token = token
+    return token
+
+
+def end_session(token: str | None):
+    if token:
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.token == token, LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_sessions(user: User, except_token: str | None = None):
+    query = update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    if except_token:
+        query = query.where(LoginSession.token != except_token)
+    db.session.execute(query.values(ended_at=utcnow()))
 
 
 @dataclass
@@ -177,15 +203,23 @@ def _is_throttled(username: str, address: str) -> bool:
     return by_address >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
-def load_user_from_session_id(session_id: str):
-    """Flask-Login loader: "id:version"; a bumped version (password changed) ends the session."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except (ValueError, AttributeError):
+def load_user_from_session_id(token: str):
+    """Flask-Login loader: the user of a login session that has not ended nor grown too old."""
+    if not token or len(token) > 64:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.active:
-        return None
+    oldest = utcnow() - current_app.config["LOGIN_SESSION_MAX_AGE"]
+    user = db.session.scalar(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token == token,
+            LoginSession.ended_at.is_(None),
+            LoginSession.created_at >= oldest,
+            User.active.is_(True),
+        )
+    )
+    if user is not None:
+        user.login_token = token
     return user
 
 

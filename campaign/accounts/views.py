@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from .forms import ChangePasswordForm, LoginForm
 from .messages import account_error_message
-from .services import AccountError, authenticate, change_own_password
+from .services import AccountError, authenticate, change_own_password, end_session, start_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,6 +23,8 @@ def login():
             session.clear()  # no session fixation: nothing from before the login survives
             if locale:
                 session["locale"] = locale
+            start_session(result.user, request.remote_addr)
+            db.session.commit()
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")))
         flash(account_error_message(result.error), "error")
@@ -39,6 +41,8 @@ def _safe_next(target):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(current_user.login_token)
+    db.session.commit()
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -59,7 +63,6 @@ def change_password():
             flash(account_error_message(error), "error")
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # the session version moved on: keep this session
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("accounts/change_password.html", form=form)

@@ -159,3 +159,37 @@ def test_changing_the_password_needs_a_csrf_token(app, as_viewer):
     data = {"current_password": DEFAULT_PASSWORD, "new_password": "Brand1NewPass", "confirm_password": "Brand1NewPass"}
     assert as_viewer.post("/account/password", data=data).status_code == 400
     log_in(app.test_client(), "viewer")  # unchanged
+
+
+def test_a_copied_session_cookie_is_dead_after_logout(app, users):
+    browser = log_in(app.test_client(), "viewer")
+    stolen = browser.get_cookie("session").value
+    browser.post_form("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    response = thief.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_deactivating_a_user_ends_their_sessions(app, users, as_admin, db):
+    reporter = log_in(app.test_client(), "village_reporter")
+    target = users.village_reporter
+    as_admin.post_form(f"/users/{target.id}/edit", {
+        "display_name": target.display_name, "role": target.role, "unit_id": str(target.unit_id),
+    })
+    assert not is_logged_in(reporter)
+
+
+def test_a_session_older_than_the_limit_ends(app, users, db):
+    from datetime import timedelta
+
+    from campaign.accounts.models import LoginSession
+
+    client = log_in(app.test_client(), "viewer")
+    session = db.session.scalars(db.select(LoginSession)).one()
+    db.session.execute(
+        db.update(LoginSession).where(LoginSession.id == session.id)
+        .values(created_at=session.created_at - app.config["LOGIN_SESSION_MAX_AGE"] - timedelta(minutes=1))
+    )
+    db.session.commit()
+    assert not is_logged_in(client)

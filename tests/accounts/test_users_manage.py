@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import event, select
+from werkzeug.security import check_password_hash
 
 from campaign.accounts.models import User
 from campaign.accounts.services import AccountError, create_user
@@ -314,7 +315,7 @@ def test_a_reset_needs_the_same_password_twice_and_a_strong_one(as_admin, users,
     weak = as_admin.post_form(url, {"new_password": "short1", "confirm_password": "short1"})
     assert "密码至少需要 8 位" in page_text(weak)
     db.session.expire_all()
-    assert db.session.get(User, users.viewer.id).session_version == 1
+    assert check_password_hash(db.session.get(User, users.viewer.id).password_hash, factories.DEFAULT_PASSWORD)
 
 
 def test_resetting_ones_own_password_goes_to_the_change_password_page(as_admin, users):
@@ -337,7 +338,7 @@ def test_every_users_form_needs_a_csrf_token(as_admin, users, tree, db):
     db.session.expire_all()
     assert db.session.query(User).filter_by(username="zhangsan").count() == 0
     assert db.session.get(User, target).display_name != "无令牌"
-    assert db.session.get(User, target).session_version == 1
+    assert check_password_hash(db.session.get(User, target).password_hash, factories.DEFAULT_PASSWORD)
 
 
 def test_the_user_pages_are_in_chinese(as_admin, users):

@@ -108,14 +108,20 @@ def register_error_handlers(app):
 
 def register_blueprints(app):
     from .accounts.views import bp as accounts_bp
+    from .api.views import bp as api_bp
+    from .audit.views import bp as audit_bp
     from .campaigns.views import bp as campaigns_bp
+    from .evidence.views import bp as evidence_bp
     from .main.views import bp as main_bp
+    from .progress.views import bp as progress_bp
+    from .reporting.views import bp as reporting_bp
+    from .summary.views import bp as summary_bp
     from .units.views import bp as units_bp
+    from .water.views import bp as water_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(units_bp)
-    app.register_blueprint(campaigns_bp)
+    for blueprint in (main_bp, accounts_bp, units_bp, campaigns_bp, reporting_bp, evidence_bp,
+                      water_bp, progress_bp, summary_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app):

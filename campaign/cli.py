@@ -20,9 +20,10 @@ def register_commands(app):
     from .accounts.cli import users_cli
     from .campaigns.cli import campaigns_cli
     from .demo.cli import demo_command
+    from .progress.cli import reminders_cli
+    from .summary.cli import report_cli
     from .units.cli import units_cli
+    from .water.cli import water_cli
 
-    app.cli.add_command(units_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(campaigns_cli)
-    app.cli.add_command(demo_command)
+    for command in (units_cli, users_cli, campaigns_cli, demo_command, water_cli, reminders_cli, report_cli):
+        app.cli.add_command(command)

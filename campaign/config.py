@@ -48,6 +48,7 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 
     UNITS_PER_PAGE = 50
+    WATER_PATROL_INTERVAL_DAYS = 7
 
 
 class DevelopmentConfig(Config):

@@ -28,7 +28,19 @@ PERMISSIONS = {
     "campaigns.manage": OFFICE_ROLES,
     "assignments.report": REPORTER_ROLES,
     "assignments.review": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
+    "lock_exceptions.manage": OFFICE_ROLES,
+    "evidence.view": ALL_ROLES,
+    "api.tokens": ALL_ROLES,
     "audit.view": OFFICE_ROLES,
+    "water.view": ALL_ROLES,
+    "water.edit": OFFICE_ROLES
+    | {Role.TOWNSHIP_OFFICER.value, Role.VILLAGE_REPORTER.value, Role.INSPECTOR.value},
+    "water.import": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
+    "progress.view": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value, Role.INSPECTOR.value, Role.VIEWER.value},
+    "reminders.send": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
+    "summary.write": frozenset({Role.TOWNSHIP_OFFICER.value}),
+    "summary.review": OFFICE_ROLES,
+    "summary.export": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value, Role.INSPECTOR.value, Role.VIEWER.value},
 }
 
 # The unit kinds a role's holder may belong to; roles not listed may sit anywhere.

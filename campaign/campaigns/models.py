@@ -89,6 +89,8 @@ class Campaign(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[object | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Automatic reminders, in days relative to the deadline: "-3,-1,1" = 3 and 1 days before, 1 after.
+    reminder_offsets: Mapped[str] = mapped_column(String(60), default="-3,-1,1", server_default="-3,-1,1")
 
     root_unit = relationship("Unit")
     created_by = relationship("User")
@@ -177,9 +179,12 @@ class Assignment(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.NOT_STARTED.value)
     done: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")
-    # Optimistic lock: a save names the version it edited; a stale save is refused.
+    # Optimistic lock: a save names the version it edited; a stale save is refused. The ORM also
+    # checks it on every UPDATE (version_id_col), so a race between load and write is caught too.
     version: Mapped[int] = mapped_column(default=1)
     submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # The first submission decides on time or late; a resubmission after a return does not.
+    first_submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     return_reason: Mapped[str] = mapped_column(Text, default="")
@@ -192,12 +197,16 @@ class Assignment(db.Model):
         back_populates="assignment", order_by="Instalment.id", cascade="all, delete-orphan"
     )
 
+    __mapper_args__ = {"version_id_col": version}
+
     def move_to(self, status: str):
         if status not in ASSIGNMENT_TRANSITIONS[self.status]:
             raise InvalidTransition(self.status, status)
         self.status = status
         if status == AssignmentStatus.SUBMITTED.value:
             self.submitted_at = utcnow()
+            if self.first_submitted_at is None:
+                self.first_submitted_at = self.submitted_at
 
     @property
     def quantity_total(self) -> int:

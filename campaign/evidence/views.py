@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("evidence", __name__, url_prefix="/files")

@@ -1,0 +1,1 @@
+"""Progress of a campaign by task and township, and chasing the units that are late."""

@@ -1,0 +1,1 @@
+"""Reporting: units report their tasks with evidence, townships review, deadlines lock."""

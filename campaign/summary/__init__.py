@@ -1,0 +1,1 @@
+"""Township summaries (活动总结) and the county's compiled workbook."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("summary", __name__, url_prefix="/summary")

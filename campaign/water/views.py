@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("water", __name__, url_prefix="/water")

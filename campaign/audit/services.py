@@ -1,8 +1,10 @@
 """Recording audit entries; services call ``record()`` in the same transaction as the write."""
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from .models import AuditRecord
@@ -39,3 +41,60 @@ def record(action: str, entity_type: str, entity_id=None, before=None, after=Non
     )
     db.session.add(entry)
     return entry
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass
+class AuditFilters:
+    action: str = ""
+    entity_type: str = ""
+    entity_id: str = ""
+    username: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass
+class AuditPage:
+    records: list
+    page: int
+    has_next: bool
+
+
+def browse(user, filters: AuditFilters, page: int = 1) -> AuditPage:
+    """Newest first, one page. A user sees what was done by users of their own part of the tree;
+    admins also see what the command line did (no user)."""
+    from ..accounts.models import Role, User
+    from ..permissions import units_within
+    from ..timeutil import local_to_utc
+    from ..units.models import Unit
+
+    by_scope = AuditRecord.user_id.in_(select(User.id).join(Unit, User.unit_id == Unit.id).where(units_within(user)))
+    if user.role == Role.ADMIN.value:
+        by_scope = or_(by_scope, AuditRecord.user_id.is_(None))
+    query = select(AuditRecord).where(by_scope)
+    if filters.action:
+        query = query.where(AuditRecord.action == filters.action)
+    if filters.entity_type:
+        query = query.where(AuditRecord.entity_type == filters.entity_type)
+    if filters.entity_id:
+        query = query.where(AuditRecord.entity_id == filters.entity_id)
+    if filters.username:
+        query = query.where(AuditRecord.username == filters.username)
+    if filters.since:
+        query = query.where(AuditRecord.at >= local_to_utc(filters.since, time.min))
+    if filters.until:
+        query = query.where(AuditRecord.at < local_to_utc(filters.until + timedelta(days=1), time.min))
+    page = max(page, 1)
+    rows = db.session.scalars(
+        query.order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE + 1)
+    ).all()
+    return AuditPage(records=rows[:AUDIT_PAGE_SIZE], page=page, has_next=len(rows) > AUDIT_PAGE_SIZE)
+
+
+def known_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditRecord.action).distinct().order_by(AuditRecord.action)))

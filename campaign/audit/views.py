@@ -1,3 +1,32 @@
-from flask import Blueprint
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import permissions
+from .forms import AuditFilterForm
+from .services import AuditFilters, browse, known_actions
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.route("/")
+@login_required
+@permissions.require("audit.view")
+def index():
+    """Read-only: the audit trail has no route that edits or deletes."""
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", _("All actions"))] + [(action, action) for action in known_actions()]
+    filters = AuditFilters()
+    if form.validate():
+        filters = AuditFilters(
+            action=form.action.data or "",
+            entity_type=(form.entity_type.data or "").strip(),
+            entity_id=(form.entity_id.data or "").strip(),
+            username=(form.username.data or "").strip(),
+            since=form.since.data,
+            until=form.until.data,
+        )
+    page = request.args.get("page", 1, type=int)
+    result = browse(current_user, filters, page)
+    arguments = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("audit/index.html", form=form, result=result, arguments=arguments)

@@ -1,0 +1,25 @@
+"""User-facing messages for refused uploads, keyed by UploadError.code."""
+from flask_babel import lazy_gettext as _l
+
+UPLOAD_ERROR_MESSAGES = {
+    "missing": _l("No file was chosen."),
+    "empty": _l("The file is empty. Choose it again; it may not have finished copying to the phone."),
+    "too_large": _l("The file is larger than %(limit_mb)s MB, the limit for one file. Send a smaller file or a photo taken at a lower resolution."),
+    "bad_type": _l("This kind of file is not accepted. Accepted: %(allowed)s."),
+    "corrupt_image": _l("The photo could not be read: it is damaged or was only partly uploaded. Take or choose it again."),
+    "image_too_large": _l("The image has too many pixels to process. Send a smaller photo."),
+}
+
+FALLBACK_MESSAGE = _l("The file could not be accepted.")
+
+# How a refusal names the file, e.g. "IMG_0001.jpg: the file is empty."
+NAMED_MESSAGE = _l("%(name)s: %(message)s")
+
+KIND_LABELS = {
+    "image": _l("photos (JPEG, PNG, WebP)"),
+    "pdf": _l("PDF"),
+    "docx": _l("Word documents (DOCX)"),
+    "xlsx": _l("Excel workbooks (XLSX)"),
+}
+
+KIND_SEPARATOR = _l(", ")

@@ -18,6 +18,7 @@ def in_default_locale(command):
 
 def register_commands(app):
     from .accounts.cli import users_cli
+    from .backup.cli import backup_command, restore_command
     from .campaigns.cli import campaigns_cli
     from .demo.cli import demo_command
     from .progress.cli import reminders_cli
@@ -25,5 +26,6 @@ def register_commands(app):
     from .units.cli import units_cli
     from .water.cli import water_cli
 
-    for command in (units_cli, users_cli, campaigns_cli, demo_command, water_cli, reminders_cli, report_cli):
+    for command in (units_cli, users_cli, campaigns_cli, demo_command, water_cli, reminders_cli, report_cli,
+                    backup_command, restore_command):
         app.cli.add_command(command)

@@ -7,6 +7,7 @@ from flask import Flask, render_template
 from .config import load_config
 from .database import configure_database
 from .extensions import babel, csrf, db, login_manager, migrate
+from .security import configure_security_headers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,20 +74,6 @@ def configure_templates(app):
             "languages": app.config["LANGUAGES"],
             **template_labels(),
         }
-
-
-def configure_security_headers(app):
-    @app.after_request
-    def set_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
 
 def register_error_handlers(app):

@@ -26,7 +26,8 @@ PERMISSIONS = {
     "users.manage": OFFICE_ROLES,
     "campaigns.view": ALL_ROLES,
     "campaigns.manage": OFFICE_ROLES,
-    "assignments.report": REPORTER_ROLES,
+    # Township officers report their township's own tasks (its 实施方案, its summary).
+    "assignments.report": REPORTER_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "assignments.review": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "lock_exceptions.manage": OFFICE_ROLES,
     "evidence.view": ALL_ROLES,

@@ -79,11 +79,20 @@ def configure_templates(app):
 def register_error_handlers(app):
     from flask_wtf.csrf import CSRFError
 
+    from .api.errors import http_error_response, is_api_request
+
     def render_error(status, template="errors/error.html", **context):
         return render_template(template, status=status, **context), status
 
+    def page_or_api_error(error):
+        """A URL that matches no view: JSON under /api/v1/ (a program is asking), a page elsewhere."""
+        if is_api_request():
+            return http_error_response(error)
+        return render_error(error.code)
+
     app.register_error_handler(403, lambda error: render_error(403))
-    app.register_error_handler(404, lambda error: render_error(404))
+    app.register_error_handler(404, page_or_api_error)
+    app.register_error_handler(405, page_or_api_error)
     app.register_error_handler(413, lambda error: render_error(413))
     app.register_error_handler(CSRFError, lambda error: render_error(400, csrf_failed=True))
 
@@ -95,6 +104,7 @@ def register_error_handlers(app):
 
 def register_blueprints(app):
     from .accounts.views import bp as accounts_bp
+    from .api.pages import bp as api_tokens_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .campaigns.views import bp as campaigns_bp
@@ -107,7 +117,7 @@ def register_blueprints(app):
     from .water.views import bp as water_bp
 
     for blueprint in (main_bp, accounts_bp, units_bp, campaigns_bp, reporting_bp, evidence_bp,
-                      water_bp, progress_bp, summary_bp, audit_bp, api_bp):
+                      water_bp, progress_bp, summary_bp, audit_bp, api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
 
 

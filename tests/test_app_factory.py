@@ -84,3 +84,14 @@ def test_every_response_carries_security_headers(client):
 
 def test_health_check_answers_without_login(client):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_a_wrong_method_on_a_page_gets_a_page_in_chinese(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "此地址不能直接打开" in response.get_data(as_text=True)
+
+
+def test_an_unknown_page_gets_the_not_found_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and "页面或记录不存在" in response.get_data(as_text=True)

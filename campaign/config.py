@@ -16,6 +16,18 @@ ENV_OVERRIDES = {
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "DEFAULT_TIMEZONE": "DEFAULT_TIMEZONE",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "REMINDER_CHANNEL": "REMINDER_CHANNEL",
+    "REMINDER_MAX_ATTEMPTS": "REMINDER_MAX_ATTEMPTS",
+    "SMTP_HOST": "SMTP_HOST",
+    "SMTP_PORT": "SMTP_PORT",
+    "SMTP_USER": "SMTP_USER",
+    "SMTP_PASSWORD": "SMTP_PASSWORD",
+    "SMTP_STARTTLS": "SMTP_STARTTLS",
+    "MAIL_FROM": "MAIL_FROM",
+    "SMS_GATEWAY_URL": "SMS_GATEWAY_URL",
+    "SMS_GATEWAY_TOKEN": "SMS_GATEWAY_TOKEN",
+    "SMS_GATEWAY_TOKEN_HEADER": "SMS_GATEWAY_TOKEN_HEADER",
+    "SMS_TEMPLATE": "SMS_TEMPLATE",
 }
 
 
@@ -49,6 +61,22 @@ class Config:
 
     UNITS_PER_PAGE = 50
     WATER_PATROL_INTERVAL_DAYS = 7
+
+    # Reminders: "outbox" (kept in the table and logged), "email" (SMTP) or "sms" (HTTP gateway).
+    REMINDER_CHANNEL = "outbox"
+    REMINDER_MAX_ATTEMPTS = 5
+    REMINDER_RETRY_MINUTES = 10  # first retry after this, doubling each time
+    REMINDER_SEND_TIMEOUT = 15
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    MAIL_FROM = "campaign-desk@localhost"
+    SMS_GATEWAY_URL = ""
+    SMS_GATEWAY_TOKEN = ""
+    SMS_GATEWAY_TOKEN_HEADER = "Authorization"
+    SMS_TEMPLATE = '{"phone": "{phone}", "text": "{text}"}'
 
 
 class DevelopmentConfig(Config):
@@ -95,6 +123,8 @@ def _parse_env_value(value):
     lowered = value.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
+    if lowered.isdigit():
+        return int(lowered)
     return value
 
 

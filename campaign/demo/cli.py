@@ -14,8 +14,9 @@ def demo_command():
     result = load_demo()
     db.session.commit()
     if result.loaded:
-        click.echo(_("Demo county loaded: %(units)s units, %(users)s users, %(assignments)s assignments.",
-                     units=result.units, users=result.users, assignments=result.assignments))
+        click.echo(_("Demo county loaded: %(units)s units, %(users)s users, %(assignments)s assignments, "
+                     "%(points)s water points.", units=result.units, users=result.users,
+                     assignments=result.assignments, points=result.water_points))
     else:
         click.echo(_("The database already has units: the demo was not loaded again."))
     logins = demo_logins()

@@ -2,7 +2,7 @@
 and an active forest-fire month with some reports in it. Loaded once; a second run changes nothing."""
 import random
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from ..extensions import db
 from ..timeutil import local_today
 from ..units.models import Unit
 from ..units.services import import_units_from_path
+from ..water.services import create_water_point, record_hazard, record_patrol
 
 DATA = Path(__file__).parent / "data"
 UNIT_FILES = ("linan-district-units.csv", "linan-demo-schools-agencies.csv")
@@ -47,6 +48,7 @@ class DemoResult:
     users: int = 0
     assignments: int = 0
     campaign_id: int | None = None
+    water_points: int = 0
 
 
 def demo_is_loaded() -> bool:
@@ -63,8 +65,10 @@ def load_demo(today: date | None = None, seed: int = 2026) -> DemoResult:
     users = _create_users()
     campaign, assignments = _launch_forest_fire_month(today, users["county"])
     _report_some(campaign.id, users, today, rng)
+    points = _register_water_points(users["county"], today, rng)
     record("demo.load", "demo", after={"units": units, "users": len(users), "campaign": campaign.id})
-    return DemoResult(loaded=True, units=units, users=len(users), assignments=assignments, campaign_id=campaign.id)
+    return DemoResult(loaded=True, units=units, users=len(users), assignments=assignments,
+                      campaign_id=campaign.id, water_points=points)
 
 
 def _load_units(rng: random.Random) -> int:
@@ -161,6 +165,56 @@ def _report_some(campaign_id: int, users: dict[str, User], today: date, rng: ran
             assignment.move_to(AssignmentStatus.APPROVED.value)
             assignment.reviewed_by_id = township_officer.id
     db.session.flush()
+
+
+WATER_NAMES = {
+    "river": ("溪", "河段"), "pond": ("塘", "山塘"), "reservoir": ("水库",), "canal": ("渠",),
+    "ditch": ("沟",), "construction_pit": ("工地积水坑",), "other": ("水潭",),
+}
+WATER_PLACES = "上下前后东西南北大小"
+
+
+def _register_water_points(county_officer: User, today: date, rng: random.Random) -> int:
+    """A few water areas in about a third of the villages, with patrols and some hazards, for the map."""
+    villages = db.session.scalars(
+        select(Unit).where(Unit.kind.in_(("village", "community"))).order_by(Unit.id)
+    ).all()
+    now = datetime.now(timezone.utc)
+    count = 0
+    for village in villages:
+        if rng.random() > 0.35:
+            continue
+        for number in range(rng.randrange(1, 5)):
+            kind = rng.choice(list(WATER_NAMES))
+            stem = village.name.replace("村委会", "").replace("社区", "")
+            point = create_water_point(
+                actor=county_officer, unit=village,
+                name=f"{stem}{rng.choice(WATER_PLACES)}{rng.choice(WATER_NAMES[kind])}",
+                kind=kind,
+                latitude=round(village.latitude + rng.uniform(-0.01, 0.01), 6),
+                longitude=round(village.longitude + rng.uniform(-0.012, 0.012), 6),
+                is_key=rng.random() < 0.4,
+                danger_level=rng.choice(("high", "medium", "medium", "low", "low")),
+                has_permanent_sign=(signed := rng.random() < 0.7),
+                sign_count=rng.randrange(1, 4) if signed else 0,
+                life_buoys=rng.randrange(0, 3), poles=rng.randrange(0, 2), ropes=rng.randrange(0, 2),
+                has_fence=rng.random() < 0.3,
+                responsible_name=village.contact_name or "",
+                responsible_phone=village.phone or "",
+                notes="",
+            )
+            count += 1
+            for days in sorted(rng.sample(range(1, 20), rng.randrange(0, 3)), reverse=True):
+                record_patrol(point, actor=county_officer, patrolled_at=now - timedelta(days=days, hours=3),
+                              patroller_name=village.contact_name or "巡查员",
+                              sign_intact=rng.random() < 0.9, people_swimming=0, findings="未发现异常")
+            if rng.random() < 0.15:
+                found_on = today - timedelta(days=rng.randrange(6, 15))
+                record_hazard(point, actor=county_officer, found_on=found_on,
+                              description=rng.choice(("护栏破损", "警示牌缺失", "岸边塌陷", "救生圈缺失")),
+                              rectify_by=found_on + timedelta(days=rng.randrange(3, 20)),
+                              owner_name=f"{village.name}两委")
+    return count
 
 
 def _add_instalment(assignment, quantity, on, reporter):

@@ -39,6 +39,16 @@ def test_the_demo_has_a_user_of_every_role_and_an_active_campaign_with_reports(d
     assert count(db, Assignment, Assignment.status == "not_started") > 0
 
 
+def test_the_demo_has_water_points_with_patrols_and_hazards_for_the_map(db):
+    from campaign.water.models import Hazard, Patrol, WaterPoint
+
+    result = load_demo(today=date(2026, 7, 13))
+    db.session.commit()
+    assert result.water_points == count(db, WaterPoint) > 100
+    assert count(db, WaterPoint, WaterPoint.is_key.is_(True)) > 0
+    assert count(db, Patrol) > 0 and count(db, Hazard) > 0
+
+
 def test_loading_twice_changes_nothing(db):
     load_demo()
     db.session.commit()

@@ -68,6 +68,20 @@ ASSIGNMENT_TRANSITIONS = {
 }
 
 
+class ReviewedSubmission:
+    """The workflow a report and a township summary share: not started → draft → submitted →
+    returned / approved. Needs ``status``, ``submitted_at`` and ``first_submitted_at`` columns."""
+
+    def move_to(self, status: str):
+        if status not in ASSIGNMENT_TRANSITIONS[self.status]:
+            raise InvalidTransition(self.status, status)
+        self.status = status
+        if status == AssignmentStatus.SUBMITTED.value:
+            self.submitted_at = utcnow()
+            if self.first_submitted_at is None:
+                self.first_submitted_at = self.submitted_at
+
+
 class Campaign(db.Model):
     __tablename__ = "campaign"
     __table_args__ = (
@@ -163,7 +177,7 @@ class Task(db.Model):
         return self.measure == Measure.QUANTITY.value
 
 
-class Assignment(db.Model):
+class Assignment(ReviewedSubmission, db.Model):
     """A task for one unit, and that unit's report on it."""
 
     __tablename__ = "assignment"
@@ -199,14 +213,6 @@ class Assignment(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def move_to(self, status: str):
-        if status not in ASSIGNMENT_TRANSITIONS[self.status]:
-            raise InvalidTransition(self.status, status)
-        self.status = status
-        if status == AssignmentStatus.SUBMITTED.value:
-            self.submitted_at = utcnow()
-            if self.first_submitted_at is None:
-                self.first_submitted_at = self.submitted_at
 
     @property
     def quantity_total(self) -> int:

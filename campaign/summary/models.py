@@ -2,12 +2,12 @@
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..campaigns.models import ASSIGNMENT_TRANSITIONS, AssignmentStatus, InvalidTransition
+from ..campaigns.models import AssignmentStatus, ReviewedSubmission
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
 
-class TownshipSummary(db.Model):
+class TownshipSummary(ReviewedSubmission, db.Model):
     __tablename__ = "township_summary"
     __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
 
@@ -35,14 +35,6 @@ class TownshipSummary(db.Model):
     )
     __mapper_args__ = {"version_id_col": version}
 
-    def move_to(self, status: str):
-        if status not in ASSIGNMENT_TRANSITIONS[self.status]:
-            raise InvalidTransition(self.status, status)
-        self.status = status
-        if status == AssignmentStatus.SUBMITTED.value:
-            self.submitted_at = utcnow()
-            if self.first_submitted_at is None:
-                self.first_submitted_at = self.submitted_at
 
 
 class SummaryFigure(db.Model):

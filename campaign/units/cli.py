@@ -1,12 +1,8 @@
-import sys
-
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..extensions import db
+from ..cli import run_import
 from .messages import import_error_message
 from .services import import_units_from_path
 
@@ -18,15 +14,6 @@ units_cli = AppGroup("units", help="Manage the unit tree.")
 @click.option("--lang", default=None, help="Language of the messages: zh_Hans_CN (default) or en.")
 def import_command(path, lang):
     """Import the unit tree from a CSV or XLSX file: every row, or none when any row is wrong."""
-    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        result = import_units_from_path(path)
-        if not result.ok:
-            db.session.rollback()
-            for error in result.errors:
-                click.echo(_("Line %(line)s: %(message)s", line=error.line, message=import_error_message(error)),
-                           err=True)
-            click.echo(_("Nothing was imported: %(count)s problem(s) found.", count=len(result.errors)), err=True)
-            sys.exit(1)
-        db.session.commit()
-        click.echo(_("Created %(created)s, updated %(updated)s, unchanged %(unchanged)s.",
-                     created=result.created, updated=result.updated, unchanged=result.unchanged))
+    run_import(import_units_from_path, path, lang, import_error_message, lambda result: _(
+        "Created %(created)s, updated %(updated)s, unchanged %(unchanged)s.",
+        created=result.created, updated=result.updated, unchanged=result.unchanged))

@@ -101,6 +101,40 @@ def register_error_handlers(app):
         db.session.rollback()
         return render_error(500)
 
+    register_database_unavailable(app)
+
+
+RETRY_AFTER_SECONDS = 10
+
+
+def register_database_unavailable(app):
+    """The database briefly unreachable (restarting, network, pool exhausted, SQLite busy beyond
+    its timeout): a "try again" page with 503 and Retry-After, never a stack trace. The page
+    touches no database (no current_user), since the database is what failed."""
+    from flask import g
+    from flask_babel import gettext
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from .api.errors import error_response, is_api_request
+
+    def database_unavailable(error):
+        app.logger.error("database unavailable: %s", error, exc_info=error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the session is removed at teardown
+            pass
+        if "_login_user" not in g:
+            g._login_user = login_manager.anonymous_user()  # Flask-Login would load the user from the database
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return error_response(503, "unavailable", gettext(
+                "The service is briefly unavailable; nothing was saved. Try again in a moment."), headers=headers)
+        return render_template("errors/unavailable.html", retry_after=RETRY_AFTER_SECONDS), 503, headers
+
+    for exception in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(exception, database_unavailable)
+
 
 def register_blueprints(app):
     from .accounts.views import bp as accounts_bp

@@ -8,6 +8,8 @@ UPLOAD_ERROR_MESSAGES = {
     "bad_type": _l("This kind of file is not accepted. Accepted: %(allowed)s."),
     "corrupt_image": _l("The photo could not be read: it is damaged or was only partly uploaded. Take or choose it again."),
     "image_too_large": _l("The image has too many pixels to process. Send a smaller photo."),
+    "storage_failed": _l("The server could not save the file (its disk may be full). Nothing was added: "
+                         "please try again later, and tell the county office if it happens again."),
 }
 
 FALLBACK_MESSAGE = _l("The file could not be accepted.")

@@ -344,11 +344,20 @@ def _store(data: bytes, detected: _Detected, name: str) -> StoredFile:
             width=detected.image.width if detected.image is not None else None,
             height=detected.image.height if detected.image is not None else None,
         )
+    thumb = thumbnail_path(stored_file)
+    thumbnail = None
+    if thumb is not None and not thumb.exists():
+        try:
+            thumbnail = make_thumbnail(detected.image if detected.image is not None else Image.open(io.BytesIO(data)))
+        except (ValueError, SyntaxError, struct.error, OSError) as error:
+            # Pillow accepted the image but cannot turn it into a JPEG thumbnail (an odd colour mode).
+            raise UploadError("corrupt_image", name=name) from error
     try:
-        _ensure_on_disk(stored_file, data, detected.image)
-    except (ValueError, SyntaxError, struct.error) as error:
-        # Pillow accepted the image but cannot turn it into a JPEG thumbnail (an odd colour mode).
-        raise UploadError("corrupt_image", name=name) from error
+        _ensure_on_disk(stored_file, data, thumbnail)
+    except OSError as error:
+        # A full disk, a read-only or vanished upload folder: the temp file is gone, nothing is recorded.
+        current_app.logger.error("could not store upload %s under %s: %s", sha, upload_root(), error)
+        raise UploadError("storage_failed", name=name) from error
     if stored_file.id is None:
         stored_file = _insert_or_reuse(stored_file)
     return stored_file
@@ -371,13 +380,12 @@ def _insert_or_reuse(stored_file: StoredFile) -> StoredFile:
     return stored_file
 
 
-def _ensure_on_disk(stored_file: StoredFile, data: bytes, image: Image.Image | None):
+def _ensure_on_disk(stored_file: StoredFile, data: bytes, thumbnail: bytes | None):
     path = stored_path(stored_file)
     if not (path.exists() and path.stat().st_size == len(data)):
         write_atomically(path, data)
-    thumb = thumbnail_path(stored_file)
-    if thumb is not None and not thumb.exists():
-        write_atomically(thumb, make_thumbnail(image if image is not None else Image.open(io.BytesIO(data))))
+    if thumbnail is not None:
+        write_atomically(thumbnail_path(stored_file), thumbnail)
 
 
 def write_atomically(path: Path, data: bytes):
@@ -417,6 +425,17 @@ def make_thumbnail(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+SAME_EXTENSIONS = {"jpg": ("jpg", "jpeg")}
+
+
+def named_as_stored(name: str, extension: str) -> str:
+    """The name with the extension of what was stored: a JPEG named "x.html" is saved as "x.jpg"."""
+    stem, dot, current = name.rpartition(".")
+    if dot and current.lower() in SAME_EXTENSIONS.get(extension, (extension,)):
+        return name
+    return f"{(stem if dot else name) or 'file'}.{extension}"
+
+
 def send_stored_file(stored_file, *, thumbnail=False, download_name=None):
     """The file as a response: real type, inline for images, attachment for documents, private cache."""
     if thumbnail:
@@ -438,6 +457,8 @@ def send_stored_file(stored_file, *, thumbnail=False, download_name=None):
             current_app.logger.error("stored file %s missing on disk at %s", stored_file.sha256, path)
             abort(404)
         mimetype = stored_file.content_type
+        if download_name:
+            download_name = named_as_stored(download_name, stored_file.extension)
     inline = stored_file.kind == FileKind.IMAGE.value
     download_name = download_name or f"{stored_file.sha256[:12]}.{'jpg' if thumbnail else stored_file.extension}"
     response = send_file(

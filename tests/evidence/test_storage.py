@@ -85,8 +85,9 @@ def test_a_failed_write_leaves_neither_a_half_file_nor_a_temporary_file(db, uplo
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(services.UploadError) as caught:
         services.store_bytes(make_pdf(), "a.pdf")
+    assert caught.value.code == "storage_failed"
     assert files_under(upload_dir) == []
     assert db.session.query(StoredFile).count() == 0
 

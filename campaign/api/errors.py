@@ -54,7 +54,7 @@ REPORT_STATUSES = {
     "locked": 423,
     "campaign_closed": 423,
 }
-UPLOAD_STATUSES = {"too_large": 413, "image_too_large": 413, "bad_type": 415}
+UPLOAD_STATUSES = {"too_large": 413, "image_too_large": 413, "bad_type": 415, "storage_failed": 507}
 TOKEN_STATUSES = {"not_allowed": 403}
 
 

@@ -452,3 +452,14 @@ def test_the_json_is_utf8_and_never_cached(api, running):
     response = api("village_reporter").get("/assignments")
     assert "设置永久性宣传标牌" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_full_disk_answers_507_and_stores_nothing(api, db, running, monkeypatch):
+    from campaign.evidence import services as evidence_services
+    from campaign.evidence.models import Evidence
+    from tests.resilience.test_faults import FullDiskOs
+
+    monkeypatch.setattr(evidence_services, "os", FullDiskOs())
+    response = upload(api("village_reporter"), running.signs_a1, ("标牌.jpg", jpeg_bytes()))
+    assert error_of(response, 507)["code"] == "storage_failed"
+    assert db.session.scalar(select(Evidence.id).limit(1)) is None

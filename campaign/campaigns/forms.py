@@ -12,11 +12,12 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import MEASURE_LABELS, MEASURE_UNIT_LABELS, UNIT_KIND_LABELS
 from ..units.models import UnitKind
+from ..validators import NumberRange
 from .models import Measure, MeasureUnit
 
 REQUIRED = _l("This field is required.")

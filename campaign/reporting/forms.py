@@ -11,9 +11,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from ..validators import NumberRange
 from .services import MAX_NOTE_LENGTH, MAX_QUANTITY, MAX_REASON_LENGTH
 
 REQUIRED = _l("This field is required.")

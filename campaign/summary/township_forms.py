@@ -2,8 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from ..validators import NumberRange
 from .township import MAX_FIGURE
 
 NOT_A_COUNT = _l("Enter a whole number, 0 or more.")

@@ -3,9 +3,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import FloatField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..i18n import UNIT_KIND_LABELS
+from ..validators import NumberRange
 
 
 def _strip(value):

@@ -321,6 +321,7 @@ def read_unit_table(data: bytes, filename: str = ""):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("gb18030")
+    text = text.replace("\x00", "")  # never meant in a cell, and PostgreSQL refuses it in text
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
 
 

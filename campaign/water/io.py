@@ -3,6 +3,7 @@
 The export functions are pure: they take plain records (``export_records``) and return bytes.
 """
 import csv
+import html
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -333,7 +334,8 @@ def points_kml(records, document_name: str = "") -> bytes:
             lines.append(f"{item['responsible_name']} {item['responsible_phone']}".strip())
         if item["notes"]:
             lines.append(item["notes"])
-        ET.SubElement(placemark, f"{{{KML_NS}}}description").text = "\n".join(lines)
+        # A description is HTML to Google Earth and most KML viewers: what a user typed is escaped for it.
+        ET.SubElement(placemark, f"{{{KML_NS}}}description").text = html.escape("\n".join(lines))
         extended = ET.SubElement(placemark, f"{{{KML_NS}}}ExtendedData")
         for column in EXPORT_COLUMNS:
             data = ET.SubElement(extended, f"{{{KML_NS}}}Data", name=column)

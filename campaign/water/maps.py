@@ -7,6 +7,7 @@ seconds and megabytes: see TRAPS.md). Every script and stylesheet comes from ``s
 only outside address is the configured tile server.
 """
 import json
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -224,9 +225,17 @@ def map_points(user, unit, now=None) -> MapData:
 # Safe JSON and the folium elements
 
 
+# "{{", "{%" and "{#" only occur inside JSON strings (a key is always quoted), where "\u007b" means "{".
+JINJA_OPENER = re.compile(r"\{(?=[{%#])")
+
+
 def js_json(value) -> str:
-    """JSON that is safe inside a <script> or an HTML attribute, like Jinja's tojson."""
-    return (
+    """JSON that is safe inside a <script> or an HTML attribute, like Jinja's tojson.
+
+    branca renders each element's script output again as a Jinja template (``Element(script)``), so
+    typed text must not carry a Jinja delimiter: ``{{ ... }}`` in a point's name would run on the server.
+    """
+    text = (
         json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         .replace("&", "\\u0026")
         .replace("<", "\\u003c")
@@ -235,6 +244,7 @@ def js_json(value) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    return JINJA_OPENER.sub(lambda match: "\\u007b", text)
 
 
 class PointData(JSCSSMixin):

@@ -460,6 +460,7 @@ def test_a_full_disk_answers_507_and_stores_nothing(api, db, running, monkeypatc
     from tests.resilience.test_faults import FullDiskOs
 
     monkeypatch.setattr(evidence_services, "os", FullDiskOs())
-    response = upload(api("village_reporter"), running.signs_a1, ("标牌.jpg", jpeg_bytes()))
+    never_stored_before = jpeg_bytes((17, 201, 99), (97, 61))  # content already on disk would not be rewritten
+    response = upload(api("village_reporter"), running.signs_a1, ("标牌.jpg", never_stored_before))
     assert error_of(response, 507)["code"] == "storage_failed"
     assert db.session.scalar(select(Evidence.id).limit(1)) is None

@@ -4,6 +4,7 @@ from PIL import Image
 
 from campaign.campaigns.models import Assignment
 from tests import factories
+from tests.browser.conftest import image_loaded
 from tests.reporting.conftest import make_running_campaign
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,7 @@ def test_a_village_reporter_reports_with_a_photo_on_a_phone(live_server, phone_p
     page.wait_for_load_state()
     thumbnail = page.locator("#evidence img")
     assert thumbnail.count() == 1
-    assert thumbnail.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert image_loaded(thumbnail)
 
     page.get_by_label("备注").fill("村口、进山路口各设 3 块")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -142,7 +142,7 @@ def test_the_csv_escapes_every_column(app):
 
 def test_the_confirmation_says_how_many_units_and_users_and_shows_the_message(as_county_officer, built, db):
     html = page(as_county_officer, url(built, "/remind"))
-    assert "共5个单位有任务未上报或被退回，将向5名用户发送提醒（站内记录（写入日志））。" in html
+    assert "共5个单位有任务未上报或被退回，将向5名用户发送提醒（站内记录并写入日志）。" in html
     assert "【临安区】" in html and "请尽快登录填报。" in html
     assert "确认发送" in html
     assert outbox(db) == []  # looking at the confirmation sends nothing

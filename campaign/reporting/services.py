@@ -382,7 +382,9 @@ def save_report(assignment: Assignment, actor, *, expected_version, note, done=N
         assignment.done = bool(done)
     _move(assignment, AssignmentStatus.DRAFT.value)
     _flush(assignment)
-    _record("report.save", assignment, actor, before, snapshot(assignment, REPORT_FIELDS))
+    after = snapshot(assignment, REPORT_FIELDS)
+    if after != before:  # "Submit" saves first; an unchanged form leaves no empty line in the history
+        _record("report.save", assignment, actor, before, after)
     return assignment
 
 

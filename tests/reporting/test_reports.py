@@ -343,3 +343,13 @@ def test_a_page_left_open_without_its_version_asks_to_reload(as_village_reporter
     html = page(response)
     assert "页面已过期，请刷新后重试。" in html and "无版本</textarea>" in html
     assert fresh(db, running.leaflets_a1.id).note == ""
+
+
+def test_saving_an_unchanged_report_leaves_no_empty_line_in_the_history(db, users, running):
+    report = running.leaflets_a1
+    services.save_report(report, users.village_reporter, expected_version=report.version, note="已发放", done=True)
+    db.session.commit()
+    services.save_report(report, users.village_reporter, expected_version=report.version, note="已发放", done=True)
+    db.session.commit()
+    saves = db.session.scalars(select(AuditRecord).where(AuditRecord.action == "report.save")).all()
+    assert len(saves) == 1

@@ -173,3 +173,29 @@ def token_data(token) -> dict:
         "revoked_at": iso_time(token.revoked_at),
         "active": token.revoked_at is None,
     }
+
+
+FIGURE_COUNTS = ("expected", "submitted", "approved", "returned", "on_time", "late", "missing", "reported",
+                 "target_total", "reached")
+FIGURE_RATES = ("submitted_rate", "on_time_rate", "late_rate", "missing_rate", "pct_reached", "reached_share")
+
+
+def figures_data(figures) -> dict:
+    """Counts as integers, rates as fractions (0.5 = 50 %), None where nothing is expected."""
+    return {**{name: getattr(figures, name) for name in FIGURE_COUNTS},
+            **{name: getattr(figures, name) for name in FIGURE_RATES}}
+
+
+def progress_data(progress) -> dict:
+    return {
+        "campaign": {"id": progress.campaign.id, "title": progress.campaign.title,
+                     "deadline": progress.campaign.deadline_at, "status": progress.campaign.status},
+        "scope": {"id": progress.scope.id, "name": progress.scope.name, "kind": progress.scope.kind},
+        "days_left": progress.days_left,
+        "tasks": [{"id": task.id, "title": task.title, "measure": task.measure, "target": task.target,
+                   "measure_unit": task.measure_unit, "totals": figures_data(progress.total(task.id))}
+                  for task in progress.tasks],
+        "rows": [{"unit": {"id": row.unit_id, "name": row.name, "kind": row.kind, "code": row.code},
+                  "tasks": {str(task_id): figures_data(figures) for task_id, figures in row.cells.items()}}
+                 for row in progress.rows],
+    }

@@ -34,6 +34,7 @@ from .errors import (
 )
 from .serializers import (
     assignment_summary,
+    progress_data,
     evidence_data,
     history_entry,
     instalment_data,
@@ -274,6 +275,20 @@ def fresh_detail(assignment_id) -> dict:
 def me():
     user = api_user()
     return json_response({**user_data(user), "token_id": g.api_token_id})
+
+
+@bp.get("/campaigns/<int:campaign_id>/progress")
+def campaign_progress(campaign_id):
+    """The dashboard's figures, from the same computation, so the API, the page and the workbook agree."""
+    from ..campaigns.services import visible_campaign
+    from ..progress.services import campaign_progress as compute, progress_scope
+
+    require("progress.view")
+    user = api_user()
+    campaign = visible_campaign(user, campaign_id)
+    if campaign is None or campaign.is_draft:
+        raise ApiError(404, "not_found")
+    return json_response(progress_data(compute(campaign, progress_scope(user, campaign))))
 
 
 @bp.get("/assignments")

@@ -2,13 +2,14 @@
 database per test, a small unit tree, a user of every role and clients logged in as them."""
 import os
 import re
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from campaign import create_app
 from campaign.extensions import db as _db
@@ -99,6 +100,33 @@ def empty_all_tables(engine):
         else:
             for name in tables:
                 connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@contextmanager
+def counting_queries():
+    """with counting_queries() as statements: … → the SQL statements run inside the block."""
+    statements = []
+
+    def remember(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", remember)
+
+
+def queries_for_page(client, url) -> int:
+    """How many SQL statements a page costs (it must answer 200)."""
+    with counting_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+@pytest.fixture
+def count_queries(db):
+    return counting_queries
 
 
 @pytest.fixture

@@ -2,14 +2,14 @@
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from campaign.accounts.models import User
 from campaign.accounts.services import AccountError, create_user
 from campaign.audit.models import AuditRecord
 from tests import factories
-from tests.conftest import log_in
+from tests.conftest import log_in, queries_for_page
 
 
 def new_user_form(unit, **overrides):
@@ -111,27 +111,15 @@ def test_the_list_has_pages_of_fifty(as_admin, users, tree, db):
     assert cell("bulk59") in second and cell("bulk59") not in first
 
 
-def count_queries(engine, client, url):
-    statements = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return len(statements)
 
 
 def test_the_list_costs_the_same_number_of_queries_for_many_users_and_units(as_admin, tree, db):
-    few = count_queries(db.engine, as_admin, "/users/")
+    few = queries_for_page(as_admin, "/users/")
     for number in range(30):
         village = factories.make_unit("village", tree.township_b, f"新村{number}")
         factories.make_user(role="village_reporter", unit=village, username=f"many{number}")
     db.session.commit()
-    assert count_queries(db.engine, as_admin, "/users/") == few
+    assert queries_for_page(as_admin, "/users/") == few
 
 
 def test_names_typed_by_users_are_escaped(as_admin, users, db):

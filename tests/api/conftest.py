@@ -5,7 +5,7 @@ The running campaign and the upload helpers are the reporting feature's (importe
 import pytest
 
 from campaign.api import services as token_services
-from tests.reporting.conftest import count_queries, running  # noqa: F401  the fixtures, shared
+from tests.reporting.conftest import running  # noqa: F401  the fixture, shared
 
 API = "/api/v1"
 

@@ -12,7 +12,12 @@ from campaign.campaigns.models import Assignment
 from campaign.reporting import services
 from campaign.timeutil import local_to_utc, local_today
 from tests.api.conftest import API, error_of
-from tests.reporting.conftest import assignment_of, jpeg_bytes, make_running_campaign, pdf_bytes
+from tests.reporting.conftest import (
+    assignment_of,
+    jpeg_bytes,
+    make_running_campaign,
+    pdf_bytes,
+)
 from tests.reporting.test_permissions import attach_photo, submitted
 
 ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")

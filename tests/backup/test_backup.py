@@ -5,13 +5,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from campaign import create_app
 from campaign.audit.services import record
 from campaign.backup.services import BackupError, create_backup, restore_backup
-from campaign.evidence.services import stored_path, store_bytes
+from campaign.evidence.services import store_bytes, stored_path
 from campaign.extensions import db as _db
 from tests import factories
 

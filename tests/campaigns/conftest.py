@@ -1,11 +1,9 @@
 """Campaign fixtures: a forest-fire month drafted from its playbook, another county's campaign,
 and a counter of SQL statements."""
-from contextlib import contextmanager
 from datetime import date, time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event
 
 from campaign.campaigns import services
 from campaign.campaigns.playbooks import get_playbook
@@ -47,24 +45,6 @@ def other_county(db, tree):
     return SimpleNamespace(county=county, campaign=campaign, task=task)
 
 
-@pytest.fixture
-def count_queries(db):
-    """with count_queries() as statements: … → the SQL statements run inside the block."""
-
-    @contextmanager
-    def counting():
-        statements = []
-
-        def listener(connection, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-
-    return counting
 
 
 WINDOW = {

@@ -14,7 +14,15 @@ from campaign.evidence.services import (
     store_upload,
     upload_error_message,
 )
-from tests.evidence.conftest import files_under, make_docx, make_jpeg, make_pdf, make_png, make_xlsx, make_zip
+from tests.evidence.conftest import (
+    files_under,
+    make_docx,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    make_xlsx,
+    make_zip,
+)
 
 
 def refusal(data, name="photo.jpg", **kwargs) -> UploadError:

@@ -1,9 +1,6 @@
 """Builders for the dashboard and workbook tests: a campaign whose reports are set by hand."""
-from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
-
-from sqlalchemy import event
 
 from campaign.campaigns.models import Assignment, Instalment
 from campaign.extensions import db
@@ -86,15 +83,3 @@ def scaled_campaign(county, villages, tasks=3):
     return campaign
 
 
-@contextmanager
-def counting_queries():
-    statements = []
-
-    def listener(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)

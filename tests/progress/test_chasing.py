@@ -1,15 +1,15 @@
 """The chasing page: who has not reported, scoped by role, filtered, exported, and reminded."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaign.audit.models import AuditRecord
 from campaign.extensions import db as _db
 from campaign.progress.chasing import chasing_csv, queue_manual_reminders, safe_cell
 from campaign.progress.models import OutboxMessage
 from campaign.progress.services import LateRow
+from tests.conftest import counting_queries as counting
 from tests.factories import make_campaign, make_task, make_unit, make_user
 from tests.progress.chasing_helpers import chased_campaign, configured, make_report  # noqa: F401
 
@@ -215,18 +215,6 @@ def test_the_page_is_chinese(as_county_officer, built):
 
 # --- a fixed number of queries ---------------------------------------------------------------
 
-@contextmanager
-def counting():
-    statements = []
-
-    def listener(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", listener)
 
 
 def add_villages(built, tree, count, start):

@@ -2,7 +2,8 @@
 import pytest
 
 from campaign.extensions import db as _db
-from tests.progress.dashboard_helpers import counting_queries, scaled_campaign
+from tests.conftest import counting_queries
+from tests.progress.dashboard_helpers import scaled_campaign
 
 PAGES = {
     "dashboard": "/progress/campaigns/{id}",

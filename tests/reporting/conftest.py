@@ -1,13 +1,12 @@
 """Reporting fixtures: a running forest-fire month with its assignments, photos and documents
 to upload, and a counter of SQL statements."""
 import io
-from contextlib import contextmanager
 from datetime import time, timedelta
 from types import SimpleNamespace
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaign.campaigns.models import Assignment
 from campaign.campaigns.services import launch_campaign
@@ -61,21 +60,3 @@ def pdf_bytes() -> bytes:
     return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def count_queries(db):
-    """with count_queries() as statements: … → the SQL statements run inside the block."""
-
-    @contextmanager
-    def counting():
-        statements = []
-
-        def listener(connection, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-
-    return counting

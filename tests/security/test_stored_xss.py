@@ -15,9 +15,14 @@ from sqlalchemy import select
 from campaign.accounts.models import User
 from campaign.api.services import create_token
 from campaign.extensions import db
-
 from tests.conftest import log_in
-from tests.security.conftest import STORED_FIELDS, build_world, extra_urls, get_routes, url_of
+from tests.security.conftest import (
+    STORED_FIELDS,
+    build_world,
+    extra_urls,
+    get_routes,
+    url_of,
+)
 
 PAYLOADS = {
     "script": '<script>alert(1)</script>"><svg onload=alert(1)>',

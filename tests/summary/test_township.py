@@ -1,11 +1,10 @@
 """The township summary: figures compiled from approved reports, corrections with a note, on time
 or late to the second, return → resubmit → approve, optimistic locking, and who may do what."""
-from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaign.audit.models import AuditRecord
 from campaign.extensions import db as _db
@@ -20,6 +19,7 @@ from campaign.summary.township import (
     summary_of,
     timeliness,
 )
+from tests.conftest import counting_queries as counting
 from tests.conftest import log_in
 from tests.factories import make_campaign, make_task, make_unit, make_user
 from tests.progress.chasing_helpers import TITLE, make_report
@@ -355,18 +355,6 @@ def test_the_pages_are_chinese(as_township_officer, as_county_officer, built, tr
     assert "退回理由" in html
 
 
-@contextmanager
-def counting():
-    statements = []
-
-    def listener(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", listener)
 
 
 def test_the_county_list_costs_the_same_queries_for_2_and_22_townships(as_county_officer, built, tree, db):

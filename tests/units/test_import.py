@@ -7,7 +7,14 @@ from sqlalchemy import select
 from campaign.audit.models import AuditRecord
 from campaign.units.models import Unit
 from tests import factories
-from tests.units.conftest import csv_bytes, reasons, unit_by_code, unit_by_name, unit_count, xlsx_bytes
+from tests.units.conftest import (
+    csv_bytes,
+    reasons,
+    unit_by_code,
+    unit_by_name,
+    unit_count,
+    xlsx_bytes,
+)
 
 DEMO_CSV = Path(__file__).resolve().parents[2] / "campaign" / "demo" / "data" / "linan-district-units.csv"
 

@@ -1,12 +1,12 @@
 """Browsing, searching, adding and editing units, each role within its own area."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaign.audit.models import AuditRecord
 from campaign.extensions import db as _db
 from campaign.units.models import Unit
 from tests import factories
-from tests.conftest import ROLE_HOMES
+from tests.conftest import ROLE_HOMES, queries_for_page
 
 MANAGERS = {"admin", "county_officer"}
 
@@ -115,30 +115,16 @@ def test_children_are_listed_with_kind_head_count_and_their_own_children(as_coun
     assert '<td class="num">4</td>' in township_row
 
 
-def count_queries(app, client, url):
-    statements = []
-
-    def on_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return len(statements)
 
 
 def test_the_unit_page_costs_the_same_queries_for_5_or_50_children(app, as_county_officer, tree, db):
-    few = count_queries(app, as_county_officer, f"/units/{tree.township_b.id}")
+    few = queries_for_page(as_county_officer, f"/units/{tree.township_b.id}")
     for number in range(48):
         village = factories.make_unit("village", tree.township_b, f"新村{number}")
         factories.make_unit("school", village, f"村小{number}")
     db.session.commit()
 
-    many = count_queries(app, as_county_officer, f"/units/{tree.township_b.id}")
+    many = queries_for_page(as_county_officer, f"/units/{tree.township_b.id}")
 
     assert many == few
 

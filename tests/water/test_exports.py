@@ -11,7 +11,14 @@ import pytest
 from campaign.water import forms_export
 from campaign.water.io import points_csv, points_geojson, points_kml, safe_cell
 from tests import factories
-from tests.water.conftest import FORMULA_NAME, TEMPLATE_NAME, XSS_NAME, ago, make_patrol, make_point
+from tests.water.conftest import (
+    FORMULA_NAME,
+    TEMPLATE_NAME,
+    XSS_NAME,
+    ago,
+    make_patrol,
+    make_point,
+)
 
 KML = "{http://www.opengis.net/kml/2.2}"
 

@@ -4,12 +4,11 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event
 
 from campaign.database import utcnow
 from campaign.water.geo import wgs84_to_gcj02
 from campaign.water.models import Hazard, WaterPoint
-from tests.conftest import ROLE_HOMES
+from tests.conftest import ROLE_HOMES, queries_for_page
 from tests.water.map_factories import make_point, make_points, map_payload, rows_by_name
 
 ENGLISH = {"Accept-Language": "en"}
@@ -332,32 +331,16 @@ def test_a_custom_tile_server_can_be_configured(as_county_officer, app, monkeypa
 # --- Cost and language ----------------------------------------------------------------------------
 
 
-def count_queries(app, client, path):
-    statements = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    from campaign.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return len(statements)
 
 
 def test_the_map_costs_the_same_queries_for_few_or_many_points_and_villages(as_county_officer, app, tree, db):
     make_point(tree.village_a1, "唯一水域")
     db.session.commit()
-    few = count_queries(app, as_county_officer, "/water/map"), count_queries(app, as_county_officer, "/water/map.js")
+    few = queries_for_page(as_county_officer, "/water/map"), queries_for_page(as_county_officer, "/water/map.js")
     for village in (tree.village_a1, tree.village_a2, tree.community_a, tree.village_b1):
         make_points(village, 40, prefix=f"{village.name}-", is_key=True, patrol_interval_days=village.id)
     db.session.commit()
-    many = count_queries(app, as_county_officer, "/water/map"), count_queries(app, as_county_officer, "/water/map.js")
+    many = queries_for_page(as_county_officer, "/water/map"), queries_for_page(as_county_officer, "/water/map.js")
     assert few == many
 
 

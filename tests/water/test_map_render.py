@@ -8,7 +8,14 @@ from flask import render_template_string
 
 from campaign.security import content_security_policy
 from campaign.water import maps
-from campaign.water.maps import MapData, MapPoint, build_map, header_links, render_figure, render_script
+from campaign.water.maps import (
+    MapData,
+    MapPoint,
+    build_map,
+    header_links,
+    render_figure,
+    render_script,
+)
 
 URL = re.compile(r"""https?://[^\s"'<>\\)]+""")
 

@@ -10,6 +10,7 @@ from campaign.extensions import db as _db
 from campaign.water import services
 from campaign.water.models import Hazard, Patrol, WaterPhoto, WaterPoint
 from tests import factories
+from tests.conftest import counting_queries
 from tests.water.conftest import ago, make_hazard, make_point, photo_file
 
 
@@ -110,7 +111,6 @@ def test_a_closed_hazard_is_never_overdue(tree, db):
 
 
 def test_overdue_hazards_are_counted_per_village_and_township_in_one_query(app, users, tree, db):
-    from sqlalchemy import event
 
     a1 = make_point(tree.village_a1)
     a2 = make_point(tree.village_a2)
@@ -123,13 +123,8 @@ def test_overdue_hazards_are_counted_per_village_and_township_in_one_query(app, 
     db.session.commit()
     user = db.session.merge(users.county_officer)
     assert user.unit.path  # loaded before counting
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with counting_queries() as statements:
         counts = services.overdue_hazard_counts(user)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert len([sql for sql in statements if sql.startswith("SELECT")]) == 1
     assert {row[1]: row[4] for row in counts.villages} == {"夏禹桥村委会": 2, "前山村委会": 1, "白沙村委会": 3}
     assert {row[1]: row[2] for row in counts.townships} == {"玲珑街道": 3, "太湖源镇": 3}

@@ -1,11 +1,19 @@
 """Water point pages: who may see and change what, URL tampering, filters, queries, escaping, Chinese."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaign.extensions import db as _db
 from campaign.water.models import WaterPoint
 from tests import factories
-from tests.water.conftest import TEMPLATE_NAME, XSS_NAME, ago, make_hazard, make_patrol, make_point
+from tests.conftest import queries_for_page
+from tests.water.conftest import (
+    TEMPLATE_NAME,
+    XSS_NAME,
+    ago,
+    make_hazard,
+    make_patrol,
+    make_point,
+)
 
 VIEWERS = ["admin", "county_officer", "township_officer", "village_reporter", "inspector", "viewer",
            "school_reporter", "agency_reporter"]
@@ -189,27 +197,13 @@ def test_the_list_pages(as_county_officer, tree, db):
     assert "共 2 页" in first or "第 1 页" in first
 
 
-def count_queries(app, client, url):
-    statements = []
-
-    def on_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return len(statements)
 
 
 @pytest.mark.parametrize("url", ["/water/?overdue=1&hazards=1&sort=hazards", "/water/hazards", "/water/patrols",
                                  "/water/?township={township}"])
 def test_list_pages_cost_the_same_queries_for_3_or_60_points(app, as_county_officer, points, tree, db, url):
     url = url.format(township=tree.township_a.id)
-    few = count_queries(app, as_county_officer, url)
+    few = queries_for_page(as_county_officer, url)
     for number in range(20):
         village = factories.make_unit("village", tree.township_a, f"新村{number}")
         for index in range(3):
@@ -217,7 +211,7 @@ def test_list_pages_cost_the_same_queries_for_3_or_60_points(app, as_county_offi
             make_hazard(point, rectify_by=factories.a_date(-1))
             make_patrol(point)
     db.session.commit()
-    assert count_queries(app, as_county_officer, url) == few
+    assert queries_for_page(as_county_officer, url) == few
 
 
 def test_the_detail_page_costs_the_same_queries_for_1_or_30_patrols(app, as_county_officer, points, db):
@@ -225,12 +219,12 @@ def test_the_detail_page_costs_the_same_queries_for_1_or_30_patrols(app, as_coun
     make_patrol(point)
     make_hazard(point)
     db.session.commit()
-    few = count_queries(app, as_county_officer, f"/water/{point.id}")
+    few = queries_for_page(as_county_officer, f"/water/{point.id}")
     for _ in range(30):
         make_patrol(point)
         make_hazard(point)
     db.session.commit()
-    assert count_queries(app, as_county_officer, f"/water/{point.id}") == few
+    assert queries_for_page(as_county_officer, f"/water/{point.id}") == few
 
 
 def test_typed_text_is_escaped_on_every_page(as_county_officer, tree, db):

@@ -172,7 +172,7 @@ def detail(campaign_id):
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def edit(campaign_id):
     campaign = _managed_campaign_or_error(campaign_id)
     refused = _refuse_unless_draft(campaign)
@@ -220,7 +220,7 @@ def _task_form_data(task):
 
 @bp.route("/<int:campaign_id>/tasks/new", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def new_task(campaign_id):
     campaign = _managed_campaign_or_error(campaign_id)
     refused = _refuse_unless_draft(campaign)
@@ -242,7 +242,7 @@ def new_task(campaign_id):
 
 @bp.route("/<int:campaign_id>/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def edit_task(campaign_id, task_id):
     campaign = _managed_campaign_or_error(campaign_id)
     task = _task_or_404(campaign, task_id)
@@ -265,7 +265,7 @@ def edit_task(campaign_id, task_id):
 
 @bp.route("/<int:campaign_id>/tasks/<int:task_id>/delete", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def delete_task_view(campaign_id, task_id):
     campaign = _managed_campaign_or_error(campaign_id)
     task = _task_or_404(campaign, task_id)
@@ -288,7 +288,7 @@ def delete_task_view(campaign_id, task_id):
 
 @bp.route("/<int:campaign_id>/launch", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def launch(campaign_id):
     campaign = _managed_campaign_or_error(campaign_id)
     form = ConfirmForm()
@@ -313,7 +313,7 @@ def launch(campaign_id):
 
 @bp.route("/<int:campaign_id>/close", methods=["GET", "POST"])
 @login_required
-@permissions.require("campaigns.view")
+@permissions.require("campaigns.manage")
 def close(campaign_id):
     campaign = _managed_campaign_or_error(campaign_id)
     form = ConfirmForm()

@@ -33,6 +33,7 @@ ROLE_LABELS = {
 
 CAMPAIGN_STATUS_LABELS = {
     "draft": _l("Draft"),
+    "upcoming": _l("Launched, not started yet"),
     "active": _l("Active"),
     "closed": _l("Closed"),
 }

@@ -116,6 +116,16 @@ class Campaign(db.Model):
     def is_draft(self) -> bool:
         return self.status == CampaignStatus.DRAFT.value
 
+    @property
+    def phase(self) -> str:
+        """What a reader should be told: the status, except "upcoming" for a launched campaign
+        whose window has not opened yet (launched in September for October)."""
+        from ..timeutil import local_today
+
+        if self.status == CampaignStatus.ACTIVE.value and local_today() < self.start_date:
+            return "upcoming"
+        return self.status
+
     def move_to(self, status: str):
         if status not in CAMPAIGN_TRANSITIONS[self.status]:
             raise InvalidTransition(self.status, status)

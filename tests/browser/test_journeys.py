@@ -110,13 +110,13 @@ def test_journey1_the_county_creates_adjusts_and_launches_a_campaign_from_the_pl
     page.get_by_role("button", name="确认启动").click()
     page.wait_for_url(campaign_url)
     assert f"专项行动已启动，共下达任务 {expected} 项。" in flashes(page)
-    assert "进行中" in page.locator("h1").inner_text()
+    assert "已启动，尚未开始" in page.locator("h1").inner_text()  # next year's month: launched, not open yet
     assert page.get_by_role("link", name="查看工作进度").is_visible()
     screenshot(page, "journey1-05-active")
 
     page.get_by_role("link", name="专项行动", exact=True).first.click()
     page.wait_for_url(f"{live_server}/campaigns/")
-    assert "进行中" in page.locator("tr", has_text=title).inner_text()
+    assert "已启动，尚未开始" in page.locator("tr", has_text=title).inner_text()
     screenshot(page, "journey1-06-campaign-list")
     assert errors == []
 

@@ -287,3 +287,15 @@ def test_every_write_leaves_an_audit_record(db, forest_fire, users):
     assert launch.username == "county_officer"
     update = records[-3]
     assert update.after == {"title": "2026年森林防火宣传月（修订）"}
+
+
+def test_a_launched_campaign_reads_upcoming_until_its_window_opens(db, tree):
+    from datetime import timedelta
+
+    from campaign.timeutil import local_today
+    from tests.factories import make_campaign
+
+    upcoming = make_campaign(tree.county, start=local_today() + timedelta(days=1), status="active")
+    running = make_campaign(tree.county, title="本月", start=local_today(), status="active")
+    draft = make_campaign(tree.county, title="草稿", start=local_today() + timedelta(days=1))
+    assert (upcoming.phase, running.phase, draft.phase) == ("upcoming", "active", "draft")

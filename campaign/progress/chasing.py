@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..audit.services import record
 from ..campaigns.models import AssignmentStatus, Campaign, CampaignStatus
 from ..database import utcnow
+from ..exports import safe_cell
 from ..extensions import db
 from ..i18n import ASSIGNMENT_STATUS_LABELS
 from ..timeutil import to_local
@@ -31,7 +32,6 @@ from .services import LateRow, late_or_missing_assignments, progress_scope
 
 SMS_LIMIT = 70
 CLAIM_LEASE = timedelta(minutes=10)  # a sender that dies mid-send frees its message after this
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -95,12 +95,6 @@ def active_users_by_unit(unit_ids) -> dict[int, list[User]]:
 
 
 # --- CSV -------------------------------------------------------------------------------------
-
-def safe_cell(value) -> str:
-    """A spreadsheet never runs a cell as a formula: text starting with = + - @ gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def chasing_csv(rows: list[LateRow]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it without mojibake."""

@@ -119,19 +119,15 @@ def my_assignments(user) -> list[CampaignTasks]:
     ]
 
 
-def _scope_filter(user):
-    """Everybody sees their own unit and the units below it (a village reporter: the village)."""
-    return permissions.units_within(user)
-
-
 def assignment_for(user, assignment_id) -> Assignment | None:
-    """The assignment if the user may see it, with its campaign, task and unit; else None (→ 404)."""
+    """The assignment if it is the user's unit's or below it, with its campaign, task and unit;
+    else None (→ 404)."""
     query = (
         select(Assignment)
         .join(Assignment.unit)
         .join(Assignment.campaign)
         .join(Assignment.task)
-        .where(Assignment.id == assignment_id, _scope_filter(user))
+        .where(Assignment.id == assignment_id, permissions.units_within(user))
         .options(contains_eager(Assignment.unit), contains_eager(Assignment.campaign),
                  contains_eager(Assignment.task))
     )

@@ -332,7 +332,7 @@ def _canonical_header(header) -> str:
     return text.lower().replace(" ", "_")
 
 
-def _integer_text(text: str) -> str:
+def integer_text(text: str) -> str:
     """Excel may hand whole numbers over as "420.0"."""
     return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 
@@ -406,7 +406,7 @@ def _parse_rows(frame, headers, present, errors) -> list:
 def _parse_cells(raw: dict, line: int):
     values, errors = {}, []
     for column in ("code", "parent_code"):
-        text = _integer_text(raw[column])
+        text = integer_text(raw[column])
         values[column] = text or None
     if values["code"] and not CODE_PATTERN.match(values["code"]):
         errors.append(RowError(line, "bad_code", "code", raw["code"]))
@@ -425,7 +425,7 @@ def _parse_cells(raw: dict, line: int):
                 errors.append(RowError(line, "too_long", column, raw[column], {"limit": limit}))
     for column in ("households", "students"):
         if column in raw:
-            text = _integer_text(raw[column].replace(",", ""))
+            text = integer_text(raw[column].replace(",", ""))
             values[column] = int(text) if text.isdigit() else None
             if text and not text.isdigit():
                 errors.append(RowError(line, "bad_count", column, raw[column]))

@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..audit.services import record
+from ..exports import safe_cell
 from ..extensions import db
 from ..timeutil import format_local
 from ..units.models import Unit, UnitKind
-from ..units.services import FIRST_DATA_LINE, RowError, _integer_text, read_unit_table
+from ..units.services import FIRST_DATA_LINE, RowError, integer_text, read_unit_table
 from . import services
 from .messages import DANGER_LABELS, KIND_LABELS
 from .models import WaterPoint, WaterPointStatus
@@ -112,7 +113,7 @@ def import_water_points(data: bytes, filename: str = "", actor=None) -> ImportRe
     if not raw_rows:
         result.errors.append(RowError(1, "empty_file"))
         return result
-    villages = _villages_by_code({_integer_text(raw["village_code"]) for _, raw in raw_rows}, actor)
+    villages = _villages_by_code({integer_text(raw["village_code"]) for _, raw in raw_rows}, actor)
     parsed, seen = [], {}
     for line, raw in raw_rows:
         values, village = _parse_row(line, raw, villages, result.errors)
@@ -158,7 +159,7 @@ def _villages_by_code(codes, actor) -> dict:
 
 def _parse_row(line, raw, villages, errors):
     row_errors = []
-    code = _integer_text(raw["village_code"])
+    code = integer_text(raw["village_code"])
     village = villages.get(code)
     if village is None:
         row_errors.append(RowError(line, "unknown_village", "village_code", raw["village_code"]))
@@ -176,7 +177,7 @@ def _parse_row(line, raw, villages, errors):
         else:
             row_errors.append(RowError(line, "bad_boolean", column, raw[column]))
     for column in COUNT_COLUMNS:
-        text = _integer_text(raw.get(column, ""))
+        text = integer_text(raw.get(column, ""))
         if text and not text.isdigit():
             row_errors.append(RowError(line, "bad_count", column, raw[column]))
         fields[column] = int(text) if text.isdigit() else 0
@@ -260,7 +261,6 @@ EXPORT_COLUMNS = ("id", "township", "village", "village_code", "name", "kind", "
                   "danger_level", "has_permanent_sign", "sign_count", "life_buoys", "poles", "ropes", "has_fence",
                   "responsible_name", "responsible_phone", "notes", "status", "needs_position_check",
                   "last_patrol_at", "patrol_overdue", "open_hazards", "overdue_hazards")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_records(rows) -> list[dict]:
@@ -283,15 +283,6 @@ def export_records(rows) -> list[dict]:
             "open_hazards": row.open_hazards, "overdue_hazards": row.overdue_hazards,
         })
     return records
-
-
-def safe_cell(value):
-    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @ gets a '."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def points_csv(records) -> bytes:

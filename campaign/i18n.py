@@ -20,6 +20,24 @@ UNIT_KIND_LABELS = {
     "agency": _l("Agency"),
 }
 
+# Categories inside a unit kind: the kind of school, the agency's line of work. Tasks may target one.
+UNIT_CATEGORY_LABELS = {
+    "primary": _l("Primary school"),
+    "middle": _l("Middle school"),
+    "high": _l("High school"),
+    "vocational": _l("Vocational school"),
+    "carrier": _l("Telecom carrier"),
+    "weather": _l("Weather bureau"),
+    "police": _l("Police station"),
+    "hospital": _l("Hospital"),
+    "education": _l("Education bureau"),
+    "forestry": _l("Forestry bureau"),
+    "water_resources": _l("Water resources bureau"),
+    "emergency": _l("Emergency management bureau"),
+    "fire_rescue": _l("Fire and rescue brigade"),
+    "media": _l("Radio and television"),
+}
+
 ROLE_LABELS = {
     "admin": _l("System administrator"),
     "county_officer": _l("County office"),
@@ -64,6 +82,11 @@ MEASURE_UNIT_LABELS = {
 }
 
 
+def label(labels: dict, key) -> str:
+    """The display name of a code, or the code itself when the vocabulary does not know it."""
+    return str(labels[key]) if key in labels else ("" if key is None else str(key))
+
+
 def select_locale():
     """The user's choice, else the browser's Chinese or English, else Chinese."""
     chosen = session.get("locale")
@@ -78,6 +101,7 @@ def select_locale():
 def template_labels():
     return {
         "unit_kind_labels": UNIT_KIND_LABELS,
+        "unit_category_labels": UNIT_CATEGORY_LABELS,
         "role_labels": ROLE_LABELS,
         "campaign_status_labels": CAMPAIGN_STATUS_LABELS,
         "assignment_status_labels": ASSIGNMENT_STATUS_LABELS,

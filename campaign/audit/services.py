@@ -96,5 +96,13 @@ def browse(user, filters: AuditFilters, page: int = 1) -> AuditPage:
     return AuditPage(records=rows[:AUDIT_PAGE_SIZE], page=page, has_next=len(rows) > AUDIT_PAGE_SIZE)
 
 
-def known_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditRecord.action).distinct().order_by(AuditRecord.action)))
+def filter_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(actions, record kinds) as (code, words) pairs, by words: the whole vocabulary, and any code
+    found in the trail that the vocabulary does not know yet."""
+    from .describe import action_label, entity_label
+    from .labels import ACTION_LABELS, ENTITY_LABELS
+
+    actions = set(ACTION_LABELS) | set(db.session.scalars(select(AuditRecord.action).distinct()))
+    kinds = set(ENTITY_LABELS) | set(db.session.scalars(select(AuditRecord.entity_type).distinct()))
+    return (sorted(((code, action_label(code)) for code in actions), key=lambda pair: (pair[1], pair[0])),
+            sorted(((code, entity_label(code)) for code in kinds), key=lambda pair: (pair[1], pair[0])))

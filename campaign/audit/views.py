@@ -3,8 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
+from .describe import describe
 from .forms import AuditFilterForm
-from .services import AuditFilters, browse, known_actions
+from .services import AuditFilters, browse, filter_choices
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -15,12 +16,14 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 def index():
     """Read-only: the audit trail has no route that edits or deletes."""
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("All actions"))] + [(action, action) for action in known_actions()]
+    actions, kinds = filter_choices()
+    form.action.choices = [("", _("All actions"))] + actions
+    form.entity_type.choices = [("", _("All kinds of record"))] + kinds
     filters = AuditFilters()
     if form.validate():
         filters = AuditFilters(
             action=form.action.data or "",
-            entity_type=(form.entity_type.data or "").strip(),
+            entity_type=form.entity_type.data or "",
             entity_id=(form.entity_id.data or "").strip(),
             username=(form.username.data or "").strip(),
             since=form.since.data,
@@ -29,4 +32,5 @@ def index():
     page = request.args.get("page", 1, type=int)
     result = browse(current_user, filters, page)
     arguments = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("audit/index.html", form=form, result=result, arguments=arguments)
+    return render_template("audit/index.html", form=form, result=result, rows=describe(result.records),
+                           arguments=arguments)

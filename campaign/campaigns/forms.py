@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import MEASURE_LABELS, MEASURE_UNIT_LABELS, UNIT_KIND_LABELS
+from ..i18n import MEASURE_LABELS, MEASURE_UNIT_LABELS, UNIT_CATEGORY_LABELS, UNIT_KIND_LABELS
 from ..units.models import UnitKind
 from ..validators import NumberRange
 from .models import Measure, MeasureUnit
@@ -68,8 +68,13 @@ class TaskForm(FlaskForm):
         choices=[SelectChoice(kind, UNIT_KIND_LABELS[kind]) for kind in UnitKind.values()],
         invalid_choice_message=_l("Choose unit kinds from the list."),
     )
-    unit_category = StringField(_l("Only units of category (optional, e.g. carrier, weather)"),
-                                validators=[Optional(), Length(max=40)])
+    unit_category = SelectField(
+        _l("Only units of category"),
+        choices=[SelectChoice("", _l("Any category"))]
+        + [SelectChoice(code, label) for code, label in UNIT_CATEGORY_LABELS.items()],
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose a unit category from the list."),
+    )
     measure = SelectField(_l("Measure"), choices=[SelectChoice(m.value, MEASURE_LABELS[m.value]) for m in Measure],
                           invalid_choice_message=_l("Choose a measure from the list."))
     target = IntegerField(_l("Target"), invalid_value_message=NOT_A_COUNT,

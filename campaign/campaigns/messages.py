@@ -18,6 +18,7 @@ CAMPAIGN_ERRORS = {
     "invalid_transition": _l("This status change is not allowed."),
     "kinds_required": _l("Choose at least one kind of unit."),
     "unknown_kind": _l("Unknown unit kind %(kind)s."),
+    "unknown_category": _l("Choose a unit category from the list."),
     "unknown_measure": _l("Unknown measure %(measure)s."),
     "quantity_needs_unit": _l("A quantity needs a unit of measure."),
     "unknown_measure_unit": _l("Unknown unit of measure %(unit)s."),
@@ -36,6 +37,7 @@ ERROR_FIELDS = {
     "unit_out_of_scope": "root_unit_id",
     "kinds_required": "unit_kinds",
     "unknown_kind": "unit_kinds",
+    "unknown_category": "unit_category",
     "unknown_measure": "measure",
     "quantity_needs_unit": "measure_unit",
     "unknown_measure_unit": "measure_unit",
@@ -51,11 +53,3 @@ def campaign_error_message(error) -> str:
     if message is None:
         return str(code)
     return str(message) % details if details else str(message)
-
-# Categories that tasks target inside a unit kind (agencies mostly); others show as typed.
-CATEGORY_LABELS = {
-    "carrier": _l("telecom carriers"),
-    "weather": _l("weather bureau"),
-    "police": _l("police stations"),
-    "hospital": _l("hospitals"),
-}

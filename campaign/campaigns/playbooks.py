@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from ..i18n import UNIT_CATEGORY_LABELS
 from ..units.models import UnitKind
 from .models import Measure, MeasureUnit
 
@@ -162,8 +163,8 @@ def _parse_task(data, number, fail) -> PlaybookTask:
         if not isinstance(flags[flag], bool):
             task_fail(f"{flag} must be true or false")
     category = data.get("unit_category")
-    if category is not None and (not isinstance(category, str) or not category.strip()):
-        task_fail("unit_category must be a non-empty text")
+    if category is not None and (not isinstance(category, str) or category.strip() not in UNIT_CATEGORY_LABELS):
+        task_fail(f"unit_category must be one of {', '.join(UNIT_CATEGORY_LABELS)}")
     return PlaybookTask(
         title=_text(data, "title", task_fail, required=True),
         description=_text(data, "description", task_fail),

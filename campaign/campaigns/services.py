@@ -10,6 +10,7 @@ from .. import permissions
 from ..audit.services import record, snapshot
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import UNIT_CATEGORY_LABELS
 from ..timeutil import local_to_utc, to_local
 from ..units.models import Unit, UnitKind
 from .models import (
@@ -365,6 +366,9 @@ def _apply_task_fields(task, campaign, *, title, description="", unit_kinds=(), 
     unknown = [kind for kind in kinds if kind not in UnitKind.values()]
     if unknown:
         raise CampaignError("unknown_kind", kind=", ".join(unknown))
+    unit_category = (unit_category or "").strip() or None
+    if unit_category is not None and unit_category not in UNIT_CATEGORY_LABELS:
+        raise CampaignError("unknown_category", category=unit_category)
     if measure not in {m.value for m in Measure}:
         raise CampaignError("unknown_measure", measure=measure)
     if measure == Measure.QUANTITY.value:
@@ -383,7 +387,7 @@ def _apply_task_fields(task, campaign, *, title, description="", unit_kinds=(), 
     task.title = title
     task.description = (description or "").strip()
     task.kinds = kinds
-    task.unit_category = (unit_category or "").strip() or None
+    task.unit_category = unit_category
     task.measure = measure
     task.target = target
     task.measure_unit = measure_unit

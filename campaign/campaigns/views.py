@@ -9,7 +9,7 @@ from .. import permissions
 from ..extensions import db
 from ..timeutil import local_today
 from .forms import CampaignForm, ConfirmForm, PlaybookChoiceForm, TaskForm
-from .messages import CATEGORY_LABELS, ERROR_FIELDS, campaign_error_message
+from .messages import ERROR_FIELDS, campaign_error_message
 from .models import AssignmentStatus, CampaignStatus
 from .playbooks import get_playbook, list_playbooks
 from .services import (
@@ -34,11 +34,6 @@ from .services import (
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 ASSIGNMENT_STATUSES = [status.value for status in AssignmentStatus]
-
-
-@bp.context_processor
-def campaign_labels():
-    return {"category_labels": CATEGORY_LABELS}
 
 
 def _campaign_or_404(campaign_id):

@@ -5,7 +5,7 @@ from wtforms import FloatField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..i18n import UNIT_KIND_LABELS
+from ..i18n import UNIT_CATEGORY_LABELS, UNIT_KIND_LABELS
 from ..validators import NumberRange
 
 
@@ -22,13 +22,23 @@ class UnitForm(FlaskForm):
         filters=[_strip],
     )
     parent_id = SelectField(_l("Parent unit"), coerce=int)
-    category = StringField(_l("Category"), validators=[Optional(), Length(max=40)], filters=[_strip])
+    category = SelectField(
+        _l("Category"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, label) for code, label in UNIT_CATEGORY_LABELS.items()],
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose a category from the list."),
+    )
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)], filters=[_strip])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)], filters=[_strip])
     households = IntegerField(_l("Households"), validators=[Optional(), NumberRange(min=0)])
     students = IntegerField(_l("Students"), validators=[Optional(), NumberRange(min=0)])
     latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=-180, max=180)])
+
+    def keep_category(self, category):
+        """A category outside the list (from an import) stays choosable, so saving keeps it."""
+        if category and category not in UNIT_CATEGORY_LABELS:
+            self.category.choices = [*self.category.choices, SelectChoice(category, category)]
 
     def unit_fields(self) -> dict:
         names = ("name", "kind", "code", "category", "contact_name", "phone", "households", "students",

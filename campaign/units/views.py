@@ -72,6 +72,7 @@ def new():
 def edit(unit_id):
     unit = permissions.get_unit_or_404(current_user, unit_id)
     form = UnitForm(obj=unit)
+    form.keep_category(unit.category)
     top_of_area = unit.id == current_user.unit.id
     if top_of_area:
         # The top of the user's area stays where it is: its parent lies outside the area.

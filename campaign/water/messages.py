@@ -22,10 +22,11 @@ POINT_STATUS_LABELS = {
     "archived": _l("Archived (filled in or gone)"),
 }
 
+# "Open" alone is also the verb on links (查看): the hazard state has words of its own.
 HAZARD_STATUS_LABELS = {
-    "open": _l("Open"),
+    "open": _l("Not rectified"),
     "in_progress": _l("Being rectified"),
-    "closed": _l("Rectified and closed"),
+    "closed": _l("Closed (rectified)"),
 }
 
 SORT_LABELS = {

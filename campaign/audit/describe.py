@@ -54,6 +54,7 @@ STATUS_LABELS = {
     "township_summary": ASSIGNMENT_STATUS_LABELS,
 }
 SNAPSHOT_TITLES = ("title", "name", "display_name", "original_name")
+HIDDEN_FIELDS = frozenset({"version"})  # the edit-conflict counter: it says nothing to the office
 TITLE_PART_LENGTH = 40
 
 
@@ -101,13 +102,19 @@ def describe(records) -> list[AuditRow]:
 def _row(entry, titles) -> AuditRow:
     before, after = entry.before or {}, entry.after or {}
     changes = []
-    for field in sorted(set(before) | set(after), key=lambda name: (name not in FIELD_LABELS, field_label(name))):
+    for field in sorted({**before, **after}, key=lambda name: name != "status"):
+        if field in HIDDEN_FIELDS or (_empty(before.get(field)) and _empty(after.get(field))):
+            continue
         changes.append(Change(
             field=field_label(field),
             before=_value(entry.entity_type, field, before[field], titles) if field in before else None,
             after=_value(entry.entity_type, field, after[field], titles) if field in after else None,
         ))
     return AuditRow(entry=entry, action=action_label(entry.action), subject=_subject(entry, titles), changes=changes)
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _subject(entry, titles) -> str:
@@ -186,7 +193,8 @@ def _datetime_text(value) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return format_local(moment) if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
+    pattern = "%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M"
+    return format_local(moment, pattern) if moment.tzinfo else moment.strftime(pattern)
 
 
 def _figures(figures: dict, titles) -> str:

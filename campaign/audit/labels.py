@@ -13,8 +13,8 @@ ACTION_LABELS = {
     "campaign.launch": _l("Launched the campaign"),
     "campaign.close": _l("Closed the campaign"),
     "demo.load": _l("Loaded the demonstration data"),
-    "evidence.attach": _l("Added evidence"),
-    "evidence.remove": _l("Removed evidence"),
+    "evidence.attach": _l("Stored an evidence file"),
+    "evidence.remove": _l("Withdrew an evidence file"),
     "hazard.create": _l("Recorded a hazard"),
     "hazard.status": _l("Changed the state of a hazard"),
     "lock_exception.grant": _l("Allowed changes after the deadline"),
@@ -61,7 +61,7 @@ ACTION_VERBS = {
 
 ENTITY_LABELS = {
     "api_token": _l("API token"),
-    "assignment": _l("Report"),
+    "assignment": _l("Task report"),
     "campaign": _l("Campaign"),
     "demo": _l("Demonstration data"),
     "evidence": _l("Evidence"),
@@ -77,8 +77,8 @@ ENTITY_LABELS = {
 }
 
 FIELD_LABELS = {
-    "active": _l("Active"),
-    "assignment_id": _l("Report"),
+    "active": _l("Account enabled"),
+    "assignment_id": _l("Task report"),
     "assignments_created": _l("Tasks assigned to units"),
     "campaign": _l("Campaign"),
     "campaign_id": _l("Campaign"),
@@ -116,7 +116,7 @@ FIELD_LABELS = {
     "measure": _l("Measure"),
     "measure_unit": _l("Unit of measure"),
     "moved": _l("Moved"),
-    "name": _l("Name"),
+    "name": _l("Record name"),
     "needs_position_check": _l("Position to be checked"),
     "next_steps": _l("Next steps"),
     "note": _l("Note"),

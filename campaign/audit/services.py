@@ -26,7 +26,7 @@ def record(action: str, entity_type: str, entity_id=None, before=None, after=Non
         actor = current_user
     address = (request.remote_addr or "") if has_request_context() else "cli"
     if before is not None and after is not None:
-        changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+        changed = [key for key in {**before, **after} if before.get(key) != after.get(key)]
         before = {key: before.get(key) for key in changed}
         after = {key: after.get(key) for key in changed}
     entry = AuditRecord(

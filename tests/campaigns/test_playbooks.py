@@ -109,6 +109,7 @@ def test_a_valid_file_loads(tmp_path):
         (GOOD.replace('measure = "quantity"', 'measure = "percent"'), "unknown measure"),
         (GOOD.replace('measure_unit = "board"', 'measure_unit = "crate"'), "measure_unit"),
         (GOOD.replace('target = 10', 'target = -1'), "target"),
+        (GOOD.replace('measure = "quantity"', 'unit_category = "sms"\nmeasure = "quantity"'), "unit_category"),
         (GOOD.replace('start = "10-01"', 'start = "13-01"'), "window.start"),
         (GOOD.replace('time = "17:00"', 'time = "5pm"'), "deadline.time"),
         (GOOD.replace('title = "设置标牌"', 'titel = "设置标牌"'), "unknown fields"),

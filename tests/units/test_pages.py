@@ -308,3 +308,42 @@ def test_pages_read_in_english_when_chosen(as_county_officer, tree):
 
     assert "Division code" in page and "Administrative village" in page
     assert "Import units" in as_county_officer.get("/units/import").get_data(as_text=True)
+
+
+# --- Categories in words -------------------------------------------------------------------------
+
+
+def test_a_units_category_reads_in_words(as_county_officer, tree):
+    school = factories.make_unit("school", tree.township_a, "玲珑中心小学", category="primary")
+    _db.session.commit()
+    assert "小学" in as_county_officer.get(f"/units/{school.id}").get_data(as_text=True)
+    children = as_county_officer.get(f"/units/{tree.county.id}").get_data(as_text=True)
+    assert "通信运营商" in children and "气象部门" in children
+    assert ">carrier<" not in children and ">weather<" not in children
+
+
+def test_the_category_is_chosen_from_the_list(as_county_officer, tree):
+    page = as_county_officer.get(f"/units/new?parent={tree.county.id}").get_data(as_text=True)
+    assert '<option value="police">公安派出所</option>' in page
+    response = as_county_officer.post_form(f"/units/new?parent={tree.county.id}", unit_fields(
+        name="区公安分局玲珑派出所", kind="agency", parent_id=str(tree.county.id), category="police"))
+    assert response.status_code == 302
+    assert _db.session.scalar(select(Unit).where(Unit.name == "区公安分局玲珑派出所")).category == "police"
+
+
+def test_a_category_outside_the_list_is_refused(as_county_officer, tree):
+    response = as_county_officer.post_form(f"/units/new?parent={tree.county.id}", unit_fields(
+        name="某单位", kind="agency", parent_id=str(tree.county.id), category="<b>cops</b>"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "请从列表中选择类别" in page and "<b>cops</b>" not in page
+    assert _db.session.scalar(select(Unit).where(Unit.name == "某单位")) is None
+
+
+def test_an_imported_category_outside_the_list_survives_an_edit(as_county_officer, tree):
+    unit = factories.make_unit("agency", tree.county, "区供电公司", category="power")
+    _db.session.commit()
+    response = as_county_officer.post_form(f"/units/{unit.id}/edit", unit_fields(
+        name="区供电公司", kind="agency", parent_id=str(tree.county.id), category="power", phone="0571-1"))
+    assert response.status_code == 302
+    _db.session.expire_all()
+    assert (_db.session.get(Unit, unit.id).category, _db.session.get(Unit, unit.id).phone) == ("power", "0571-1")

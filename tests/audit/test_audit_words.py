@@ -219,3 +219,16 @@ def test_every_recorded_action_and_kind_has_words():
     assert {"report.approve", "reminders.remind", "summary.return", "hazard.status"} <= actions
     assert actions - set(ACTION_LABELS) == set()
     assert kinds - set(ENTITY_LABELS) == set()
+
+
+def test_a_townships_corrected_figures_read_against_their_tasks(as_admin, users, tree, db):
+    campaign = make_campaign(tree.county, title=TITLE)
+    signs = make_task(campaign, title="设置永久性宣传标牌")
+    db.session.commit()
+    record("summary.submit", "township_summary", 5, before={"status": "draft"}, after={
+        "status": "submitted", "figures": {str(signs.id): [27, 35, "补录两处"]},
+    }, actor=users.township_officer)
+    db.session.commit()
+    text = re.sub(r"\s+", " ", table_text(as_admin.get("/audit/").get_data(as_text=True)))
+    assert "提交乡镇（街道）总结" in text and "状态 已暂存 → 已上报" in text
+    assert "设置永久性宣传标牌：汇总 27，更正为 35（补录两处）" in text

@@ -320,6 +320,8 @@ def test_a_units_category_reads_in_words(as_county_officer, tree):
     children = as_county_officer.get(f"/units/{tree.county.id}").get_data(as_text=True)
     assert "通信运营商" in children and "气象部门" in children
     assert ">carrier<" not in children and ">weather<" not in children
+    found = as_county_officer.get("/units/?q=临安分公司").get_data(as_text=True)
+    assert "通信运营商" in found and ">carrier<" not in found
 
 
 def test_the_category_is_chosen_from_the_list(as_county_officer, tree):

@@ -38,6 +38,10 @@ max_requests_jitter = 500
 limit_request_line = 4094
 limit_request_field_size = 8190
 
+# gunicorn ≥ 25 opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl): two instances
+# on one machine would fight over it, and nothing here uses it.
+control_socket_disable = True
+
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -5,8 +5,6 @@ The running campaign and the upload helpers are the reporting feature's (importe
 import pytest
 
 from campaign.api import services as token_services
-from campaign.api.models import ApiToken
-from campaign.database import utcnow
 from tests.reporting.conftest import running  # noqa: F401  the fixture, shared
 
 API = "/api/v1"
@@ -45,11 +43,7 @@ class ApiClient:
 
 
 def make_token(db, user, name="测试脚本") -> str:
-    """A valid token for any role, as if issued while the role could make one (the API serves it
-    whatever the role: only making tokens is limited, by the permission api.tokens)."""
-    clear = token_services.generate_token()
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=token_services.hash_token(clear),
-                            prefix=clear[:token_services.SHOWN_PREFIX_LENGTH], created_at=utcnow()))
+    _, clear = token_services.create_token(user, name)
     db.session.commit()
     return clear
 

@@ -35,7 +35,7 @@ def test_the_roles_that_use_programs_make_tokens_and_the_phone_roles_do_not():
 
 
 @pytest.mark.parametrize("role", PHONE_ROLES)
-def test_a_phone_role_makes_no_token_through_the_api_though_its_token_works(api, db, users, role):
+def test_a_phone_role_makes_no_token_through_the_api_though_a_token_issued_to_it_works(api, db, users, role):
     client = api(role)
     assert error_of(client.post("/tokens", json={"name": "手机"}), 403)["code"] == "forbidden"
     assert client.get("/tokens").status_code == 403

@@ -143,6 +143,14 @@ def test_a_login_on_deadline_day_lasts_at_least_a_day(app, users, tree, db):
     assert login.expires_at - login.created_at == timedelta(days=1)
 
 
+def test_a_login_never_lasts_longer_than_the_longest_allowed(app, users, tree, db):
+    make_running_campaign(tree, deadline=local_to_utc(local_today() + timedelta(days=400), time(17, 0)))
+    post_login(app.test_client(), "village_reporter")
+    login = the_login(db)
+    assert login.expires_at - login.created_at == timedelta(days=app.config["LOGIN_SESSION_LONGEST_DAYS"]) \
+        == timedelta(days=120)
+
+
 def test_a_configured_lifetime_wins(app, users, tree, db, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_SESSION_DAYS", 7)
     make_running_campaign(tree)

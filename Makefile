@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres i18n i18n-missing translations serve bench clean
+.PHONY: install run test test-sqlite test-postgres i18n i18n-missing translations serve bench bench-slow-client clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,10 @@ run: install
 	$(FLASK) demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Production-like: several gunicorn workers on the same code.
+## Production-like: gunicorn with gunicorn.conf.py (gthread workers that survive slow uploads), as deploy/ runs it.
 serve: install
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 ## The whole suite, on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
@@ -42,6 +42,10 @@ i18n: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/unit_import.py
+
+## A phone on 3G: a 5 MB two-photo report sent over 60 s, to make serve's gunicorn and to the old sync default.
+bench-slow-client: install
+	$(BIN)/python bench/slow_client.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

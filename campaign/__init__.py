@@ -8,6 +8,7 @@ from .config import load_config
 from .database import configure_database
 from .extensions import babel, csrf, db, login_manager, migrate
 from .security import configure_security_headers
+from .serving import configure_serving
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,7 @@ def create_app(config=None) -> Flask:
     configure_templates(app)
     configure_security_headers(app)
     register_error_handlers(app)
+    configure_serving(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -42,6 +44,9 @@ def configure_extensions(app):
         locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
+    from .accounts.cookies import LoginCookieSessionInterface
+
+    app.session_interface = LoginCookieSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"  # "strong" would log phones out whenever their mobile IP changes
@@ -93,7 +98,6 @@ def register_error_handlers(app):
     app.register_error_handler(403, lambda error: render_error(403))
     app.register_error_handler(404, page_or_api_error)
     app.register_error_handler(405, page_or_api_error)
-    app.register_error_handler(413, lambda error: render_error(413))
     app.register_error_handler(CSRFError, lambda error: render_error(400, csrf_failed=True))
 
     @app.errorhandler(500)

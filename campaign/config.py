@@ -20,6 +20,8 @@ ENV_OVERRIDES = {
     "MAP_TILE_URL": "MAP_TILE_URL",
     "DEFAULT_TIMEZONE": "DEFAULT_TIMEZONE",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "PROXY_COUNT": "PROXY_COUNT",
+    "LOGIN_SESSION_DAYS": "LOGIN_SESSION_DAYS",
     "REMINDER_CHANNEL": "REMINDER_CHANNEL",
     "REMINDER_MAX_ATTEMPTS": "REMINDER_MAX_ATTEMPTS",
     "SMTP_HOST": "SMTP_HOST",
@@ -53,8 +55,16 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    LOGIN_SESSION_MAX_AGE = timedelta(days=14)  # a reporter's phone stays logged in for the campaign
+    # A login lasts LOGIN_SESSION_DAYS when set; by default until the latest deadline of the active
+    # campaigns the user takes part in (at least a day), else LOGIN_SESSION_DEFAULT_DAYS; never more
+    # than LOGIN_SESSION_LONGEST_DAYS. The cookie's expiry and the server-side session agree.
+    LOGIN_SESSION_DAYS = None
+    LOGIN_SESSION_DEFAULT_DAYS = 30
+    LOGIN_SESSION_LONGEST_DAYS = 120
+    # PERMANENT_SESSION_LIFETIME (the oldest signed cookie accepted) follows LOGIN_SESSION_LONGEST_DAYS.
+    # Proxies in front that set X-Forwarded-*: 1 behind the documented nginx, 0 (off) when gunicorn
+    # faces the phones itself. Never more than the real number (a client could choose its address).
+    PROXY_COUNT = 0
     WTF_CSRF_TIME_LIMIT = None  # a reporter on a slow phone may keep a form open for hours
 
     PASSWORD_HASH_METHOD = "scrypt"
@@ -148,6 +158,7 @@ def _fill_instance_defaults(app, production):
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance / "uploads")
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(app.config["LOGIN_SESSION_LONGEST_DAYS"]))
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -31,7 +31,11 @@ PERMISSIONS = {
     "assignments.review": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "lock_exceptions.manage": OFFICE_ROLES,
     "evidence.view": ALL_ROLES,
-    "api.tokens": ALL_ROLES,
+    # Tokens are for programs: the office's and townships' reports, agencies' own systems, viewers'
+    # dashboards. Reporters of villages and schools and inspectors work on their phones' pages; they
+    # neither see the token page nor make tokens (a token issued earlier still works on the API).
+    "api.tokens": OFFICE_ROLES
+    | {Role.TOWNSHIP_OFFICER.value, Role.AGENCY_REPORTER.value, Role.VIEWER.value},
     "audit.view": OFFICE_ROLES,
     "water.view": ALL_ROLES,
     "water.edit": OFFICE_ROLES

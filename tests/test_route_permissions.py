@@ -19,6 +19,8 @@ PUBLIC = {
     "accounts.login": "the way in",
     "main.set_language": "a preference, kept in the session",
     "main.health": "the load balancer's health check",
+    "favicon": "the site's icon, asked for by every browser",
+    "too_large": "nginx's page for a body over its size limit (error_page 413)",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",

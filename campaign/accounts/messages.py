@@ -4,6 +4,9 @@ from flask_babel import lazy_gettext as _l
 ACCOUNT_ERRORS = {
     "username_required": _l("A username is required."),
     "username_taken": _l("The username %(username)s is already taken."),
+    "username_taken_ignoring_case": _l(
+        "The username %(username)s is already taken as %(existing)s: usernames do not depend on capital letters."
+    ),
     "unknown_role": _l("Unknown role %(role)s."),
     "unknown_unit": _l("No unit has that division code."),
     "role_not_grantable": _l("You may not give the role %(role)s."),

@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..database import UTCDateTime, utcnow
@@ -70,6 +70,10 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
+# Stored as typed, unique ignoring case: a phone keyboard's "Village" is the user "village".
+Index("uq_user_account_lower_username", func.lower(User.username), unique=True)
+
+
 class LoginAttempt(db.Model):
     """One row per login attempt; failures in a recent window throttle an account and an address."""
 
@@ -97,6 +101,7 @@ class LoginSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime)
     ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")

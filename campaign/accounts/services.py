@@ -2,6 +2,7 @@
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -10,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import permissions
 from ..audit.services import record, snapshot
+from ..campaigns.models import Campaign, CampaignStatus
 from ..database import utcnow
 from ..extensions import db
 from ..units.models import Unit
@@ -45,13 +47,25 @@ def generate_password() -> str:
     return f"{secrets.token_urlsafe(8)}{secrets.randbelow(90) + 10}a"
 
 
+def same_username(username: str):
+    """SQL filter: the user of that name, whatever its case (as the unique index on lower() sees it)."""
+    return func.lower(User.username) == func.lower(username)
+
+
+def username_taken(username: str, taken: str) -> "AccountError":
+    if taken == username:
+        return AccountError("username_taken", username=username)
+    return AccountError("username_taken_ignoring_case", username=username, existing=taken)
+
+
 def create_user(*, username, password, role, unit, display_name="", phone=None, actor=None) -> User:
     """Create a user; ``actor`` (None from the CLI) must be allowed to grant the role on the unit."""
     username = (username or "").strip()
     if not username:
         raise AccountError("username_required")
-    if db.session.scalar(select(User.id).where(User.username == username)):
-        raise AccountError("username_taken", username=username)
+    taken = db.session.scalar(select(User.username).where(same_username(username)))
+    if taken is not None:
+        raise username_taken(username, taken)
     if role not in Role.values():
         raise AccountError("unknown_role", role=role)
     if unit is None:
@@ -121,12 +135,33 @@ def change_own_password(user: User, current_password: str, new_password: str):
     set_password(user, new_password, actor=user, keep_token=user.login_token)
 
 
-def start_session(user: User, address: str) -> str:
-    """A new server-side login session; its token goes into the signed cookie."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(token=token, user_id=user.id, address=(address or "")[:64]))
-    user.login_token = token
-    return token
+def login_lifetime(user: User, now=None) -> timedelta:
+    """How long a new login lasts: LOGIN_SESSION_DAYS when configured; else until the latest deadline
+    of the active campaigns the user can see (at least a day, so a login on deadline day still
+    carries the user through it), else LOGIN_SESSION_DEFAULT_DAYS; never over LOGIN_SESSION_LONGEST_DAYS."""
+    config = current_app.config
+    longest = timedelta(days=int(config["LOGIN_SESSION_LONGEST_DAYS"]))
+    if config.get("LOGIN_SESSION_DAYS"):
+        return min(timedelta(days=int(config["LOGIN_SESSION_DAYS"])), longest)
+    now = now or utcnow()
+    latest = db.session.scalar(
+        select(func.max(Campaign.deadline_at))
+        .join(Unit, Unit.id == Campaign.root_unit_id)
+        .where(Campaign.status == CampaignStatus.ACTIVE.value, permissions.campaigns_visible_to(user))
+    )
+    if latest is None or latest <= now:
+        return min(timedelta(days=int(config["LOGIN_SESSION_DEFAULT_DAYS"])), longest)
+    return min(max(latest - now, timedelta(days=1)), longest)
+
+
+def start_session(user: User, address: str) -> LoginSession:
+    """A new server-side login session; its token goes into the signed cookie, which expires with it."""
+    now = utcnow()
+    login = LoginSession(token=secrets.token_urlsafe(32), user_id=user.id, address=(address or "")[:64],
+                         created_at=now, expires_at=now + login_lifetime(user, now))
+    db.session.add(login)
+    user.login_token = login.token
+    return login
 
 
 def end_session(token: str | None):
@@ -153,11 +188,11 @@ class LoginResult:
 
 def authenticate(username: str, password: str, address: str) -> LoginResult:
     """Check a login, throttled per account and per address; every attempt is recorded."""
-    username = (username or "").strip()[:64]
+    username = (username or "").strip()[:64].lower()  # one throttle count whatever the case typed
     address = (address or "")[:64]
     if _is_throttled(username, address):
         return LoginResult(error="throttled")
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(same_username(username)))
     # Hash even for an unknown username so timing does not tell which names exist.
     stored = user.password_hash if user else _dummy_hash()
     ok = check_password_hash(stored, password or "") and user is not None
@@ -204,17 +239,16 @@ def _is_throttled(username: str, address: str) -> bool:
 
 
 def load_user_from_session_id(token: str):
-    """Flask-Login loader: the user of a login session that has not ended nor grown too old."""
+    """Flask-Login loader: the user of a login session that has neither ended nor expired."""
     if not token or len(token) > 64:
         return None
-    oldest = utcnow() - current_app.config["LOGIN_SESSION_MAX_AGE"]
     user = db.session.scalar(
         select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             LoginSession.token == token,
             LoginSession.ended_at.is_(None),
-            LoginSession.created_at >= oldest,
+            LoginSession.expires_at > utcnow(),
             User.active.is_(True),
         )
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import permissions
 from ..audit.services import record
@@ -16,7 +16,7 @@ from ..i18n import ROLE_LABELS
 from ..units.models import Unit
 from .messages import account_error_message
 from .models import Role, User
-from .services import AccountError, create_user, generate_password, password_problem
+from .services import AccountError, create_user, generate_password, password_problem, username_taken
 
 COLUMNS = ("username", "display_name", "role", "unit_code", "phone", "password")
 REQUIRED_COLUMNS = ("username", "role", "unit_code")
@@ -130,8 +130,11 @@ def check_rows(frame: pd.DataFrame, actor) -> tuple[list[dict], list[RowProblem]
     units = {
         unit.code: unit for unit in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))
     } if codes else {}
-    usernames = {name for name in frame["username"] if name}
-    taken = set(db.session.scalars(select(User.username).where(User.username.in_(usernames)))) if usernames else set()
+    usernames = {name.lower() for name in frame["username"] if name}
+    taken = {
+        name.lower(): name
+        for name in db.session.scalars(select(User.username).where(func.lower(User.username).in_(usernames)))
+    } if usernames else {}
 
     rows, problems, first_lines = [], [], {}
     for index, row in frame.to_dict("index").items():
@@ -147,12 +150,13 @@ def check_rows(frame: pd.DataFrame, actor) -> tuple[list[dict], list[RowProblem]
         username = row["username"]
         if not username:
             refuse("username_required")
-        elif username in first_lines:
-            refuse("duplicate_in_file", username=username, first_line=first_lines[username])
+        elif username.lower() in first_lines:
+            refuse("duplicate_in_file", username=username, first_line=first_lines[username.lower()])
         else:
-            first_lines[username] = line
-            if username in taken:
-                refuse("username_taken", username=username)
+            first_lines[username.lower()] = line
+            if username.lower() in taken:
+                error = username_taken(username, taken[username.lower()])
+                refuse(error.code, **error.details)
         role = roles.get(row["role"].lower()) if row["role"] else None
         if not row["role"]:
             refuse("role_required")

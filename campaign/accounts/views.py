@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from .cookies import EXPIRES_KEY
 from .forms import ChangePasswordForm, LoginForm
 from .messages import account_error_message
 from .services import AccountError, authenticate, change_own_password, end_session, start_session
@@ -23,9 +24,11 @@ def login():
             session.clear()  # no session fixation: nothing from before the login survives
             if locale:
                 session["locale"] = locale
-            start_session(result.user, request.remote_addr)
+            login = start_session(result.user, request.remote_addr)
             db.session.commit()
             login_user(result.user)
+            session.permanent = True  # the cookie outlives the browser, and expires with the login
+            session[EXPIRES_KEY] = int(login.expires_at.timestamp())
             return redirect(_safe_next(request.args.get("next")))
         flash(account_error_message(result.error), "error")
     return render_template("accounts/login.html", form=form)

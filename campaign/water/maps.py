@@ -360,7 +360,8 @@ def build_map(data: MapData, tiles: TileSettings, point_url: str) -> folium.Map:
                  js, css).add_to(fmap)
     for bit, key, label in PROBLEM_LAYERS:
         PointCluster(points, bit, f"{label} ({counts.get(key, 0)})", False, js, css).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # Collapsed to a button, so it does not cover a phone's map; water-map.css opens it on wide screens.
+    folium.LayerControl(collapsed=True).add_to(fmap)
     bounds = _bounds(data, tiles)
     if bounds:
         fmap.fit_bounds(bounds, padding=(20, 20), max_zoom=15)

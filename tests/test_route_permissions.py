@@ -19,11 +19,16 @@ PUBLIC = {
     "accounts.login": "the way in",
     "main.set_language": "a preference, kept in the session",
     "main.health": "the load balancer's health check",
+    "offline.service_worker": "the site's own script, registered from the login page too",
+    "offline.manifest": "browsers fetch it without the login cookie",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",
     "accounts.change_password": "one's own password",
     "accounts.logout": "one's own session",
+    "offline.csrf_token": "a token for one's own session, to replay one's own saved forms",
+    "offline.outbox": "one's own outbox, kept on one's own phone",
+    "offline.offline_page": "a notice, no data",
 }
 TOKEN_AUTHENTICATED_PREFIX = "/api/"
 ROLES = list(ROLE_HOMES)

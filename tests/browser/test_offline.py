@@ -1,0 +1,142 @@
+"""On a phone without signal: visited pages open from the service worker's cache, a form saved
+offline waits in the outbox with a badge, and it is delivered exactly once when the signal returns."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from campaign.campaigns.models import Instalment
+from tests import factories
+from tests.browser.conftest import log_in
+from tests.reporting.conftest import assignment_of, make_running_campaign
+
+pytestmark = pytest.mark.browser
+
+
+def running_report(tree):
+    """The village's signs report, committed, so the live server sees it and the test holds no lock."""
+    report_id = assignment_of(make_running_campaign(tree).signs, tree.village_a1).id
+    factories.db.session.commit()
+    return report_id
+
+
+def instalments_of(report_id):
+    quantities = factories.db.session.scalars(
+        select(Instalment.quantity).where(Instalment.assignment_id == report_id).order_by(Instalment.id)).all()
+    factories.db.session.rollback()  # hold no lock while the browser writes
+    return quantities
+
+
+def start_offline_ready(page, live_server):
+    """Log in as the village reporter and wait until the service worker controls the page."""
+    log_in(page, live_server, "village_reporter")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
+def capture_instalment_offline(page, quantity):
+    page.get_by_label("数量").fill(str(quantity))
+    page.get_by_role("button", name="添加", exact=True).click()
+    page.get_by_text("已保存在本机，联网后自动上传。").wait_for()
+
+
+def test_a_report_saved_offline_is_delivered_once_when_the_signal_returns(live_server, phone_page, tree, users,
+                                                                         screenshot):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/")
+    page.goto(f"{live_server}/reports/{report}")
+
+    page.context.set_offline(True)
+    page.reload()
+    assert "设置永久性宣传标牌" in page.locator("h1").inner_text()
+    page.goto(f"{live_server}/reports/")
+    assert "我的任务" in page.locator("h1").inner_text()
+    page.goto(f"{live_server}/water/")  # never opened on this phone
+    assert "本机尚未打开过此页面" in page.content()
+
+    page.goto(f"{live_server}/reports/{report}")
+    capture_instalment_offline(page, 6)
+    badge = page.locator("#outbox-badge")
+    assert badge.inner_text() == "1 条待上传"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "offline-report-saved-in-outbox")
+    assert instalments_of(report) == []
+
+    page.context.set_offline(False)
+    page.locator("#outbox-badge").wait_for(state="hidden")
+    assert instalments_of(report) == [6]
+    assert page.evaluate("CampaignOutbox.flush().then(() => CampaignOutbox.count())") == 0
+    assert instalments_of(report) == [6]
+
+    page.reload()
+    assert "6 / 10 块" in page.locator("#figure").inner_text()
+
+
+def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_server, phone_page, tree, users):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/{report}")
+    sent = []
+    page.on("request", lambda request: sent.append(request.post_data_buffer) if request.method == "POST" else None)
+
+    page.context.set_offline(True)
+    capture_instalment_offline(page, 2)
+    capture_instalment_offline(page, 3)
+    assert page.locator("#outbox-badge").inner_text() == "2 条待上传"
+    page.context.set_offline(False)
+    page.locator("#outbox-badge").wait_for(state="hidden")
+
+    assert instalments_of(report) == [2, 3]
+    page_token = page.locator("input[name=csrf_token]").first.input_value()
+    assert len(sent) == 2 and all(page_token.encode() not in body for body in sent)
+
+
+def test_a_conflict_keeps_the_record_and_shows_the_other_persons_values(live_server, phone_page, tree, users,
+                                                                       screenshot):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/{report}")
+    conflict = {"ok": False, "conflict": True, "message": "此报告已被乡镇退回，请核对后重新填报。",
+                "theirs": {"备注": "<b>王五</b> 已改为 8 块"}}
+    page.route("**/reports/*/instalments",
+               lambda route: route.fulfill(status=409, content_type="application/json", body=json.dumps(conflict)))
+
+    page.context.set_offline(True)
+    capture_instalment_offline(page, 6)
+    page.context.set_offline(False)
+    page.locator("#outbox-badge.attention").wait_for()
+    assert page.locator("#outbox-badge").inner_text() == "1 条待上传"
+    assert instalments_of(report) == []
+
+    page.locator("#outbox-badge").click()
+    item = page.locator(".outbox-item")
+    item.wait_for()
+    assert "需要处理" in item.inner_text()
+    assert "此报告已被乡镇退回，请核对后重新填报。" in item.inner_text()
+    assert "<b>王五</b> 已改为 8 块" in item.locator("dl").inner_text()  # shown as text, not markup
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "offline-outbox-conflict")
+
+
+def test_logging_out_with_records_waiting_asks_first_and_forgets_the_pages(live_server, phone_page, tree, users):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/{report}")
+    page.context.set_offline(True)
+    capture_instalment_offline(page, 6)
+    page.route("**/session/csrf", lambda route: route.abort("internetdisconnected"))  # keep it waiting
+    page.context.set_offline(False)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="退出").click()
+    assert "本机还有 1 条记录尚未上传" in asked.value.message
+    assert page.url.endswith(f"/reports/{report}")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert page.evaluate("caches.open('campaign-pages').then((cache) => cache.keys()).then((keys) => keys.length)") == 0

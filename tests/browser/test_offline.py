@@ -3,12 +3,15 @@ offline waits in the outbox with a badge, and it is delivered exactly once when 
 import json
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from campaign.campaigns.models import Instalment
+from campaign.water.models import Patrol, WaterPhoto
 from tests import factories
 from tests.browser.conftest import log_in
 from tests.reporting.conftest import assignment_of, make_running_campaign
+from tests.water.conftest import make_point
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +46,8 @@ def test_a_report_saved_offline_is_delivered_once_when_the_signal_returns(live_s
                                                                          screenshot):
     report = running_report(tree)
     page = phone_page
+    crashes = []
+    page.on("pageerror", lambda error: crashes.append(error))
     start_offline_ready(page, live_server)
     page.goto(f"{live_server}/reports/")
     page.goto(f"{live_server}/reports/{report}")
@@ -71,6 +76,7 @@ def test_a_report_saved_offline_is_delivered_once_when_the_signal_returns(live_s
 
     page.reload()
     assert "6 / 10 块" in page.locator("#figure").inner_text()
+    assert crashes == []
 
 
 def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_server, phone_page, tree, users):
@@ -81,6 +87,7 @@ def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_s
     sent = []
     page.on("request", lambda request: sent.append(request.post_data_buffer) if request.method == "POST" else None)
 
+    page.locator(".instalment-form input[name=csrf_token]").evaluate("input => { input.value = 'expired-token'; }")
     page.context.set_offline(True)
     capture_instalment_offline(page, 2)
     capture_instalment_offline(page, 3)
@@ -89,8 +96,7 @@ def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_s
     page.locator("#outbox-badge").wait_for(state="hidden")
 
     assert instalments_of(report) == [2, 3]
-    page_token = page.locator("input[name=csrf_token]").first.input_value()
-    assert len(sent) == 2 and all(page_token.encode() not in body for body in sent)
+    assert len(sent) == 2 and all(b"expired-token" not in body for body in sent)
 
 
 def test_a_conflict_keeps_the_record_and_shows_the_other_persons_values(live_server, phone_page, tree, users,
@@ -140,3 +146,37 @@ def test_logging_out_with_records_waiting_asks_first_and_forgets_the_pages(live_
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(f"{live_server}/login")
     assert page.evaluate("caches.open('campaign-pages').then((cache) => cache.keys()).then((keys) => keys.length)") == 0
+
+
+def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_user(live_server, phone_page, tree,
+                                                                                    users, tmp_path):
+    point_id = make_point(tree.village_a1, name="西溪水库").id
+    factories.db.session.commit()
+    photo = tmp_path / "水库岸边.jpg"
+    Image.new("RGB", (640, 480), (20, 90, 160)).save(photo, "JPEG")
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/water/{point_id}/patrols/new")
+
+    page.context.set_offline(True)
+    page.get_by_label("发现问题及处理情况").fill("时间忘填了")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_text("已保存在本机，联网后自动上传。").wait_for()
+    page.get_by_label("时间（北京时间）").fill("09:30")
+    page.get_by_label("巡查人").fill("李四")
+    page.get_by_label("发现问题及处理情况").fill("岸边有人垂钓，已劝离")
+    page.get_by_label("照片").set_input_files(str(photo))
+    page.get_by_role("button", name="保存", exact=True).click()
+    assert page.locator("#outbox-badge").inner_text() == "2 条待上传"
+
+    page.context.set_offline(False)
+    page.locator("#outbox-badge", has_text="1 条待上传").wait_for()
+    page.locator("#outbox-badge.attention").wait_for()
+
+    patrols = factories.db.session.scalars(select(Patrol).where(Patrol.water_point_id == point_id)).all()
+    assert [(patrol.patroller_name, patrol.findings) for patrol in patrols] == [("李四", "岸边有人垂钓，已劝离")]
+    photos = factories.db.session.scalars(select(WaterPhoto).where(WaterPhoto.patrol_id == patrols[0].id)).all()
+    assert len(photos) == 1
+    factories.db.session.rollback()
+    page.goto(f"{live_server}/outbox")
+    assert "服务器未接受，请打开原表单查看提示。" in page.locator(".outbox-item").inner_text()

@@ -69,6 +69,7 @@
       attempts: 0, message: "", theirs: null, errors: null,
     };
     const id = await transact("readwrite", (store) => store.add(item));
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist();  // not evicted when space runs low
     changed();
     if (navigator.onLine) setTimeout(flush, 0);
     return id;
@@ -228,19 +229,26 @@
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-outbox") || event.defaultPrevented
         || navigator.onLine) return;
     event.preventDefault();
-    await enqueue({ url: form.action, label: form.dataset.outboxLabel || document.title,
-      fields: fieldsOf(form, event.submitter) });
-    form.reset();
-    const key = form.elements.namedItem("idempotency_key");
-    if (key) key.value = newKey();  // the next capture from this page is a different submission
+    let saved = true;
+    try {
+      await enqueue({ url: form.action, label: form.dataset.outboxLabel || document.title,
+        fields: fieldsOf(form, event.submitter) });
+    } catch (error) {
+      saved = false;  // storage blocked or full: the form keeps what was typed
+    }
+    if (saved) {
+      form.reset();
+      const key = form.elements.namedItem("idempotency_key");
+      if (key) key.value = newKey();  // the next capture from this page is a different submission
+    }
     let notice = form.querySelector(".outbox-saved");
     if (!notice) {
       notice = document.createElement("p");
-      notice.className = "flash flash-success outbox-saved";
       notice.setAttribute("role", "status");
       form.prepend(notice);
     }
-    notice.textContent = text("saved");
+    notice.className = `flash outbox-saved ${saved ? "flash-success" : "flash-error"}`;
+    notice.textContent = text(saved ? "saved" : "notSaved");
   }
 
   async function confirmLogout(event) {

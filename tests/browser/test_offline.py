@@ -36,10 +36,16 @@ def start_offline_ready(page, live_server):
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
-def capture_instalment_offline(page, quantity):
+def waiting_badge(page, count):
+    """Wait until the header badge shows that many records waiting."""
+    page.locator("#outbox-badge", has_text=f"{count} 条待上传").wait_for()
+
+
+def capture_instalment_offline(page, quantity, waiting=1):
     page.get_by_label("数量").fill(str(quantity))
     page.get_by_role("button", name="添加", exact=True).click()
     page.get_by_text("已保存在本机，联网后自动上传。").wait_for()
+    waiting_badge(page, waiting)
 
 
 def test_a_report_saved_offline_is_delivered_once_when_the_signal_returns(live_server, phone_page, tree, users,
@@ -90,8 +96,7 @@ def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_s
     page.locator(".instalment-form input[name=csrf_token]").evaluate("input => { input.value = 'expired-token'; }")
     page.context.set_offline(True)
     capture_instalment_offline(page, 2)
-    capture_instalment_offline(page, 3)
-    assert page.locator("#outbox-badge").inner_text() == "2 条待上传"
+    capture_instalment_offline(page, 3, waiting=2)
     page.context.set_offline(False)
     page.locator("#outbox-badge").wait_for(state="hidden")
 
@@ -161,17 +166,16 @@ def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_u
     page.context.set_offline(True)
     page.get_by_label("发现问题及处理情况").fill("时间忘填了")
     page.get_by_role("button", name="保存", exact=True).click()
-    page.get_by_text("已保存在本机，联网后自动上传。").wait_for()
+    waiting_badge(page, 1)
     page.get_by_label("时间（北京时间）").fill("09:30")
     page.get_by_label("巡查人").fill("李四")
     page.get_by_label("发现问题及处理情况").fill("岸边有人垂钓，已劝离")
     page.get_by_label("照片").set_input_files(str(photo))
     page.get_by_role("button", name="保存", exact=True).click()
-    assert page.locator("#outbox-badge").inner_text() == "2 条待上传"
+    waiting_badge(page, 2)
 
     page.context.set_offline(False)
-    page.locator("#outbox-badge", has_text="1 条待上传").wait_for()
-    page.locator("#outbox-badge.attention").wait_for()
+    page.locator("#outbox-badge.attention", has_text="1 条待上传").wait_for()
 
     patrols = factories.db.session.scalars(select(Patrol).where(Patrol.water_point_id == point_id)).all()
     assert [(patrol.patroller_name, patrol.findings) for patrol in patrols] == [("李四", "岸边有人垂钓，已劝离")]

@@ -24,6 +24,7 @@ def manifest():
     icons = [{"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
               "type": "image/png", "purpose": "any maskable"} for size in ICON_SIZES]
     response = jsonify({
+        "id": "/",
         "name": _("Campaign Desk"),
         "short_name": _("Campaign Desk"),
         "start_url": url_for("main.index"),

@@ -57,10 +57,14 @@ def test_a_report_saved_offline_is_delivered_once_when_the_signal_returns(live_s
     start_offline_ready(page, live_server)
     page.goto(f"{live_server}/reports/")
     page.goto(f"{live_server}/reports/{report}")
+    versioned = "fetch('/static/css/reporting.css?v=1').then((response) => response.status)"
+    assert page.evaluate(versioned) == 200
 
     page.context.set_offline(True)
     page.reload()
     assert "设置永久性宣传标牌" in page.locator("h1").inner_text()
+    assert page.locator(".card").first.evaluate("card => getComputedStyle(card).borderRadius") == "8px"  # CSS too
+    assert page.evaluate(versioned) == 200
     page.goto(f"{live_server}/reports/")
     assert "我的任务" in page.locator("h1").inner_text()
     page.goto(f"{live_server}/water/")  # never opened on this phone

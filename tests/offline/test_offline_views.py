@@ -20,7 +20,7 @@ def test_the_manifest_installs_the_app_for_the_whole_site_in_chinese(client):
     assert response.status_code == 200 and response.mimetype == "application/manifest+json"
     manifest = response.get_json(force=True)
     assert manifest["name"] == "专项行动工作台"
-    assert manifest["scope"] == "/" and manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["id"] == "/" and manifest["scope"] == "/" and manifest["start_url"] == "/" and manifest["display"] == "standalone"
     sizes = {icon["sizes"] for icon in manifest["icons"]}
     assert sizes == {"192x192", "512x512"}
     for icon in manifest["icons"]:

@@ -188,3 +188,34 @@ def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_u
     factories.db.session.rollback()
     page.goto(f"{live_server}/outbox")
     assert "服务器未接受，请打开原表单查看提示。" in page.locator(".outbox-item").inner_text()
+
+
+BAD_INPUT = {"ok": False, "message": "请检查填写的内容。", "errors": {"quantity": ["请输入整数。"]}}
+
+
+@pytest.mark.parametrize("path, status, body, first_state, message", [
+    ("**/reports/*/instalments", 400, BAD_INPUT, "attention", "请检查填写的内容。"),
+    ("**/session/csrf", 401, {"ok": False}, "login", "请重新登录，登录后自动上传。"),
+    ("**/reports/*/instalments", 503, {"ok": False}, "waiting", "服务器暂时无法处理，稍后自动重试。"),
+])
+def test_each_answer_keeps_the_record_in_its_state(live_server, phone_page, tree, users, path, status, body,
+                                                   first_state, message):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/{report}")
+    page.route(path, lambda route: route.fulfill(status=status, content_type="application/json", body=json.dumps(body)))
+    page.context.set_offline(True)
+    capture_instalment_offline(page, 2)
+    capture_instalment_offline(page, 3, waiting=2)
+    page.context.set_offline(False)
+
+    items = page.evaluate("""CampaignOutbox.flush().then(() => CampaignOutbox.list())
+        .then((items) => items.map((item) => [item.state, item.message]))""")
+    assert items[0] == [first_state, message]
+    if first_state == "attention":  # a refused record does not hold back the next one
+        assert items[1][0] == "attention"
+    else:  # the order is kept: nothing is sent before the first one
+        assert items[1] == ["waiting", ""]
+    assert instalments_of(report) == []
+    waiting_badge(page, 2)

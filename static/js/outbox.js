@@ -223,16 +223,21 @@
     return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
-  /** Plain forms marked data-outbox are saved to the outbox when the phone is offline. */
+  /** Plain forms marked data-outbox are saved to the outbox when the phone is offline; sent "online", the
+   * service worker keeps them if the link fails on the way. */
   async function capture(event) {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-outbox") || event.defaultPrevented
-        || navigator.onLine) return;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-outbox") || event.defaultPrevented) return;
+    const label = form.dataset.outboxLabel || document.title;
+    if (navigator.onLine) {
+      const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (worker && config.user) worker.postMessage({ type: "expect-post", url: form.action, user: config.user, label });
+      return;
+    }
     event.preventDefault();
     let saved = true;
     try {
-      await enqueue({ url: form.action, label: form.dataset.outboxLabel || document.title,
-        fields: fieldsOf(form, event.submitter) });
+      await enqueue({ url: form.action, label, fields: fieldsOf(form, event.submitter) });
     } catch (error) {
       saved = false;  // storage blocked or full: the form keeps what was typed
     }
@@ -281,6 +286,13 @@
     }
   }
 
+  /** A page opened from the cache is the same HTML each time: each page view gets its own keys, so two
+   * submissions from a cached page never share one (the server accepts each key once). */
+  function freshKeys() {
+    for (const input of document.querySelectorAll("input[name=idempotency_key]")) input.value = newKey();
+  }
+
+  freshKeys();
   document.addEventListener("submit", confirmLogout);
   document.addEventListener("submit", capture);
   window.addEventListener("campaign-outbox:change", showBadge);

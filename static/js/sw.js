@@ -10,6 +10,7 @@ const PAGE_PREFIXES = ["/reports/", "/water/", "/outbox", "/offline"];
 const NO_CACHE_PREFIXES = ["/reports/review", "/water/export", "/water/import", "/water/forms", "/api/"];
 const THUMBNAIL = /^\/(files\/evidence|water\/photos)\/\d+\/thumb$/;
 const OFFLINE_PAGE = "/offline";
+const OUTBOX_PAGE = "/outbox";
 
 self.addEventListener("install", () => self.skipWaiting());
 
@@ -22,10 +23,16 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+const expectedPosts = new Map();  // form URL → {user, label, until}: data-outbox forms sent while "online"
+const EXPECT_MS = 10000;
+
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "warm" && Array.isArray(data.urls)) {
     event.waitUntil(warm(data.urls));
+  } else if (data.type === "expect-post" && data.user) {
+    expectedPosts.set(new URL(data.url, self.location.origin).href,
+      { user: data.user, label: data.label, until: Date.now() + EXPECT_MS });
   }
 });
 
@@ -41,6 +48,12 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST" && (url.pathname === "/logout" || url.pathname === "/login")) {
     event.respondWith(caches.delete(PAGE_CACHE).then(() => fetch(request)));
+    return;
+  }
+  const expected = expectedPosts.get(url.href);
+  if (request.method === "POST" && request.mode === "navigate" && expected && expected.until > Date.now()) {
+    expectedPosts.delete(url.href);
+    event.respondWith(postOrKeep(request, expected));
     return;
   }
   if (request.method !== "GET") return;
@@ -107,4 +120,37 @@ async function warm(urls) {
       return;  // offline: try again on the next page
     }
   }
+}
+
+/* A data-outbox form sent while the phone believed it was online, on a link that then failed: keep it in
+ * the outbox (the same IndexedDB store as outbox.js) and show the outbox, instead of the browser's error. */
+async function postOrKeep(request, { user, label }) {
+  const copy = request.clone();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const fields = [];
+    for (const [name, value] of await copy.formData()) {
+      if (typeof value === "string") fields.push([name, value]);
+      else if (value.name || value.size) fields.push([name, value, value.name]);
+    }
+    const url = new URL(request.url);
+    await keep({ user, url: url.pathname + url.search, label, fields, state: "waiting",
+      savedAt: new Date().toISOString(), attempts: 0, message: "", theirs: null, errors: null });
+    return Response.redirect(OUTBOX_PAGE, 303);
+  }
+}
+
+function keep(item) {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open("campaign-outbox", 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("items", { keyPath: "id", autoIncrement: true });
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const transaction = opening.result.transaction("items", "readwrite");
+      transaction.objectStore("items").add(item);
+      transaction.oncomplete = resolve;
+      transaction.onerror = () => reject(transaction.error);
+    };
+  });
 }

@@ -219,3 +219,53 @@ def test_each_answer_keeps_the_record_in_its_state(live_server, phone_page, tree
         assert items[1] == ["waiting", ""]
     assert instalments_of(report) == []
     waiting_badge(page, 2)
+
+
+def test_a_form_sent_while_the_link_drops_on_the_way_waits_in_the_outbox(live_server, phone_page, tree, users,
+                                                                         screenshot):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+    page.goto(f"{live_server}/reports/{report}")
+    page.context.route("**/reports/*/instalments", lambda route: route.abort("connectionreset"))
+
+    page.get_by_label("数量").fill("4")
+    page.get_by_role("button", name="添加", exact=True).click()  # the phone believes it is online
+    page.wait_for_url(f"{live_server}/outbox")
+    item = page.locator(".outbox-item")
+    assert "设置永久性宣传标牌 · 新增填报数量" in item.inner_text()
+    waiting_badge(page, 1)
+    screenshot(page, "offline-outbox-after-a-dropped-link")
+    assert instalments_of(report) == []
+
+    page.context.unroute("**/reports/*/instalments")
+    assert page.evaluate("CampaignOutbox.flush().then(() => CampaignOutbox.flush()).then(() => CampaignOutbox.count())") == 0
+    assert instalments_of(report) == [4]
+    item.wait_for(state="detached")
+    assert page.get_by_text("没有待上传的记录。").is_visible()
+
+
+def test_each_page_view_gets_its_own_idempotency_keys(live_server, phone_page, tree, users):
+    report = running_report(tree)
+    page = phone_page
+    start_offline_ready(page, live_server)
+
+    def with_a_server_key(route):  # as a page whose forms carry a key rendered by the server
+        response = route.fetch()
+        body = response.text().replace("<h3>", '<input type="hidden" name="idempotency_key" value="from-the-server"><h3>', 1)
+        route.fulfill(response=response, body=body)
+
+    page.context.route(f"**/reports/{report}", with_a_server_key)
+    page.goto(f"{live_server}/reports/{report}")
+    key = page.locator(".instalment-form input[name=idempotency_key]")
+    first = key.input_value()
+    assert first != "from-the-server" and len(first) == 32
+
+    page.context.set_offline(True)
+    capture_instalment_offline(page, 2)
+    assert key.input_value() not in (first, "from-the-server")
+    [item] = page.evaluate("CampaignOutbox.list()")
+    assert dict(item["fields"])["idempotency_key"] == first
+
+    page.reload()  # the same HTML, from the cache
+    assert key.input_value() not in (first, "from-the-server")

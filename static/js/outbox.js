@@ -223,6 +223,10 @@
     return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
+  function formUrl(form) {  // form.action is shadowed by a field named "action"
+    return new URL(form.getAttribute("action") || location.href, location.href).href;
+  }
+
   /** Plain forms marked data-outbox are saved to the outbox when the phone is offline; sent "online", the
    * service worker keeps them if the link fails on the way. */
   async function capture(event) {
@@ -231,13 +235,13 @@
     const label = form.dataset.outboxLabel || document.title;
     if (navigator.onLine) {
       const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-      if (worker && config.user) worker.postMessage({ type: "expect-post", url: form.action, user: config.user, label });
+      if (worker && config.user) worker.postMessage({ type: "expect-post", url: formUrl(form), user: config.user, label });
       return;
     }
     event.preventDefault();
     let saved = true;
     try {
-      await enqueue({ url: form.action, label, fields: fieldsOf(form, event.submitter) });
+      await enqueue({ url: formUrl(form), label, fields: fieldsOf(form, event.submitter) });
     } catch (error) {
       saved = false;  // storage blocked or full: the form keeps what was typed
     }
@@ -266,21 +270,24 @@
 
   async function forgetOtherUsersPages() {
     const key = "campaign-outbox-user";
-    const previous = localStorage.getItem(key);
-    // After a login the service worker has already emptied the cache, and the page just shown is in it.
-    if (previous !== config.user && !(previous === "" && config.user)) {
-      if (window.caches) await caches.delete(PAGE_CACHE);
-      localStorage.setItem(key, config.user);
+    try {
+      const previous = localStorage.getItem(key);
+      // After a login the service worker has already emptied the cache, and the page just shown is in it.
+      if (previous !== config.user && !(previous === "" && config.user)) {
+        if (window.caches) await caches.delete(PAGE_CACHE);
+        localStorage.setItem(key, config.user);
+      }
+    } catch (error) {
+      // storage blocked: nothing was cached either
     }
   }
 
   async function startServiceWorker() {
     if (!("serviceWorker" in navigator) || !config.serviceWorker) return;
     try {
-      const registration = await navigator.serviceWorker.register(config.serviceWorker, { scope: "/" });
-      const worker = registration.active || registration.waiting || registration.installing;
-      const ready = await navigator.serviceWorker.ready;
-      if (config.user && config.warm && navigator.onLine) (ready.active || worker).postMessage({ type: "warm", urls: config.warm });
+      await navigator.serviceWorker.register(config.serviceWorker, { scope: "/" });
+      const { active } = await navigator.serviceWorker.ready;
+      if (config.user && config.warm && navigator.onLine) active.postMessage({ type: "warm", urls: config.warm });
     } catch (error) {
       // no service worker (plain http, private mode): pages simply need the network
     }

@@ -6,7 +6,7 @@
   const outbox = window.CampaignOutbox;
   const list = document.getElementById("outbox-list");
   const empty = document.getElementById("outbox-empty");
-  const config = JSON.parse(document.getElementById("outbox-config").textContent);
+  const config = JSON.parse(document.getElementById("outbox-config").dataset.config);
   const messages = config.messages || {};
   const say = (key) => messages[key] || key;
 

@@ -12,7 +12,7 @@
   const PAGE_CACHE = "campaign-pages";  // the service worker's page cache (sw.js)
   const RETRY_MS = 30000;
   const configNode = document.getElementById("outbox-config");
-  const config = configNode ? JSON.parse(configNode.textContent) : { user: "" };
+  const config = configNode ? JSON.parse(configNode.dataset.config) : { user: "" };
   const messages = config.messages || {};
   let flushing = null;
 

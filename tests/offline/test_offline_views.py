@@ -1,6 +1,7 @@
 """The server's side of offline capture: the service worker at the root, the manifest, a fresh CSRF
 token for replaying saved forms, the outbox page, and the forms the outbox may capture."""
 import json
+from html import unescape
 
 from tests.reporting.conftest import assignment_of, make_running_campaign
 from tests.water.conftest import make_point
@@ -45,9 +46,13 @@ def test_an_anonymous_visitor_gets_no_token(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def outbox_config(html):
+    return json.loads(unescape(html.split("id=\"outbox-config\" data-config='", 1)[1].split("'", 1)[0]))
+
+
 def test_every_page_tells_the_outbox_who_is_logged_in_and_its_words_in_chinese(as_village_reporter, users):
     html = as_village_reporter.get("/").get_data(as_text=True)
-    config = json.loads(html.split('id="outbox-config">', 1)[1].split("</script>", 1)[0])
+    config = outbox_config(html)
     assert config["user"] == str(users.village_reporter.id)
     assert config["csrfUrl"] == "/session/csrf" and config["serviceWorker"] == "/sw.js"
     assert config["messages"]["badge"] == "{n} 条待上传"
@@ -58,7 +63,7 @@ def test_every_page_tells_the_outbox_who_is_logged_in_and_its_words_in_chinese(a
 
 def test_the_login_page_tells_the_outbox_nobody_is_logged_in(client):
     html = client.get("/login").get_data(as_text=True)
-    config = json.loads(html.split('id="outbox-config">', 1)[1].split("</script>", 1)[0])
+    config = outbox_config(html)
     assert config == {"user": ""}
     assert 'id="outbox-badge"' not in html
 

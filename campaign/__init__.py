@@ -148,6 +148,7 @@ def register_blueprints(app):
     from .campaigns.views import bp as campaigns_bp
     from .evidence.views import bp as evidence_bp
     from .main.views import bp as main_bp
+    from .offline.views import bp as offline_bp
     from .progress.views import bp as progress_bp
     from .reporting.views import bp as reporting_bp
     from .summary.views import bp as summary_bp
@@ -155,7 +156,7 @@ def register_blueprints(app):
     from .water.views import bp as water_bp
 
     for blueprint in (main_bp, accounts_bp, units_bp, campaigns_bp, reporting_bp, evidence_bp,
-                      water_bp, progress_bp, summary_bp, audit_bp, api_bp, api_tokens_bp):
+                      water_bp, progress_bp, summary_bp, audit_bp, api_bp, api_tokens_bp, offline_bp):
         app.register_blueprint(blueprint)
 
 

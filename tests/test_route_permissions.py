@@ -21,11 +21,16 @@ PUBLIC = {
     "main.health": "the load balancer's health check",
     "favicon": "the site's icon, asked for by every browser",
     "too_large": "nginx's page for a body over its size limit (error_page 413)",
+    "offline.service_worker": "the site's own script, registered from the login page too",
+    "offline.manifest": "browsers fetch it without the login cookie",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",
     "accounts.change_password": "one's own password",
     "accounts.logout": "one's own session",
+    "offline.csrf_token": "a token for one's own session, to replay one's own saved forms",
+    "offline.outbox": "one's own outbox, kept on one's own phone",
+    "offline.offline_page": "a notice, no data",
 }
 TOKEN_AUTHENTICATED_PREFIX = "/api/"
 ROLES = list(ROLE_HOMES)

@@ -146,12 +146,15 @@ def test_logging_out_with_records_waiting_asks_first_and_forgets_the_pages(live_
     page.route("**/session/csrf", lambda route: route.abort("internetdisconnected"))  # keep it waiting
     page.context.set_offline(False)
     page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("details.usermenu > summary").tap()
     with page.expect_event("dialog") as asked:
         page.get_by_role("button", name="退出").click()
     assert "本机还有 1 条记录尚未上传" in asked.value.message
     assert page.url.endswith(f"/reports/{report}")
 
     page.once("dialog", lambda dialog: dialog.accept())
+    if not page.locator(".usermenu-panel").is_visible():
+        page.locator("details.usermenu > summary").tap()
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(f"{live_server}/login")
     assert page.evaluate("caches.open('campaign-pages').then((cache) => cache.keys()).then((keys) => keys.length)") == 0

@@ -18,7 +18,8 @@ PUBLIC = {
     "static": "the site's own CSS and JS",
     "accounts.login": "the way in",
     "main.set_language": "a preference, kept in the session",
-    "main.health": "the load balancer's health check",
+    "main.health": "the load balancer's liveness check",
+    "main.ready": "the load balancer's readiness check (says only ok or which part is down)",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",

@@ -1,8 +1,11 @@
+import math
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..redirects import safe_next
 from .forms import ChangePasswordForm, LoginForm
 from .messages import account_error_message
 from .services import AccountError, authenticate, change_own_password, end_session, start_session
@@ -26,16 +29,15 @@ def login():
             start_session(result.user, request.remote_addr)
             db.session.commit()
             login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
-        flash(account_error_message(result.error), "error")
+            return redirect(safe_next(request.args.get("next")))
+        flash(account_error_message(_login_error(result)), "error")
     return render_template("accounts/login.html", form=form)
 
 
-def _safe_next(target):
-    """Only same-site relative paths: no open redirect through ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+def _login_error(result) -> AccountError:
+    if result.wait:
+        return AccountError(result.error, minutes=max(1, math.ceil(result.wait.total_seconds() / 60)))
+    return AccountError(result.error)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -68,4 +70,4 @@ def change_password():
     return render_template("accounts/change_password.html", form=form)
 
 
-from . import user_views  # noqa: E402,F401
+from . import access_views, user_views  # noqa: E402,F401

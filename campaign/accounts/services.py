@@ -243,8 +243,8 @@ def recent_login_failures(user: User) -> int:
 
 def unlock_login(user: User, *, actor) -> User:
     """The office lifts the login slow-down of an account (e.g. colleagues behind one address
-    mistyped): failures so far no longer count for it, from any address."""
-    if not permissions.can_manage_user(actor, user):
+    mistyped): failures so far no longer count for it, from any address. ``actor`` None is the CLI."""
+    if actor is not None and not permissions.can_manage_user(actor, user):
         raise AccountError("not_allowed")
     before = snapshot(user, ("login_throttle_reset_at",))
     user.login_throttle_reset_at = utcnow()

@@ -39,7 +39,6 @@ from .serializers import (
     history_entry,
     instalment_data,
     json_response,
-    token_data,
     user_data,
 )
 from .services import TokenError

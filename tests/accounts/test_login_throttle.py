@@ -9,7 +9,6 @@ from sqlalchemy import select
 from campaign.accounts import services
 from campaign.accounts.models import LoginAttempt
 from campaign.audit.models import AuditRecord
-from campaign.database import utcnow
 from tests import factories
 from tests.conftest import log_in
 from tests.factories import DEFAULT_PASSWORD
@@ -21,27 +20,8 @@ SLOWED = "此处登录失败次数过多"
 GENERIC = "用户名或密码错误"
 
 
-class Clock:
-    """The accounts services' time: a microsecond passes at each reading, more only when the test
-    moves it, so a wait never runs out by itself however slow the machine."""
-
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        self.now += timedelta(microseconds=1)
-        return self.now
-
-
 def seconds(wait):
     return None if wait is None else round(wait.total_seconds())
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(services, "utcnow", clock)
-    return clock
 
 
 def attempt(app, username, password, address=ATTACKER):

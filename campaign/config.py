@@ -66,6 +66,8 @@ class Config:
     LOGIN_FREE_FAILURES_PER_ADDRESS = 30
     LOGIN_DELAY_BASE = timedelta(seconds=30)
     LOGIN_DELAY_MAX = timedelta(minutes=15)
+    # A browser where an account logged in is exempt from the per-address slow-down for that account.
+    LOGIN_DEVICE_COOKIE_MAX_AGE = timedelta(days=180)
 
     UNITS_PER_PAGE = 50
     WATER_PATROL_INTERVAL_DAYS = 7

@@ -156,13 +156,14 @@ class LoginResult:
     wait: timedelta | None = None  # when throttled: how long until the next try is taken
 
 
-def authenticate(username: str, password: str, address: str) -> LoginResult:
+def authenticate(username: str, password: str, address: str, known_device: bool = False) -> LoginResult:
     """Check a login, slowed down per (account, address) and per address; every checked attempt is
-    recorded. A refused-while-waiting attempt is not checked, so it neither counts nor leaks."""
+    recorded. A refused-while-waiting attempt is not checked, so it neither counts nor leaks.
+    ``known_device``: the browser logged in as this account before (see ``devices``)."""
     username = (username or "").strip()[:64]
     address = (address or "")[:64]
     user = db.session.scalar(select(User).where(User.username == username))
-    wait = throttle_wait(username, address, user)
+    wait = throttle_wait(username, address, user, known_device=known_device)
     if wait:
         return LoginResult(error="throttled", wait=wait)
     # Hash even for an unknown username so timing does not tell which names exist.
@@ -187,14 +188,16 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[method]
 
 
-def throttle_wait(username: str, address: str, user: User | None = None) -> timedelta | None:
+def throttle_wait(username: str, address: str, user: User | None = None,
+                  known_device: bool = False) -> timedelta | None:
     """How long a login of ``username`` from ``address`` must still wait, or None.
 
     Failures are counted per (account, address) since that pair's last success, and per address;
     past a free allowance each further failure doubles the wait after it (up to a cap). An
     account is never locked as a whole: its owner, from an address that has not been guessing,
     always gets through, so nobody can keep the office out by failing on purpose. Failures
-    before an office unlock of the account do not count for it."""
+    before an office unlock of the account do not count for it. A ``known_device`` is spared the
+    per-address count (what others failed behind the same NAT)."""
     config = current_app.config
     now = utcnow()
     since = now - config["LOGIN_THROTTLE_WINDOW"]
@@ -212,11 +215,10 @@ def throttle_wait(username: str, address: str, user: User | None = None) -> time
     pair = db.session.execute(
         failures.where(LoginAttempt.username == username, LoginAttempt.at >= (last_pair_success or since))
     ).one()
-    by_address = db.session.execute(failures.where(LoginAttempt.at >= since)).one()
-    waits = [
-        _wait_after(*pair, config["LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS"], now),
-        _wait_after(*by_address, config["LOGIN_FREE_FAILURES_PER_ADDRESS"], now),
-    ]
+    waits = [_wait_after(*pair, config["LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS"], now)]
+    if not known_device:
+        by_address = db.session.execute(failures.where(LoginAttempt.at >= since)).one()
+        waits.append(_wait_after(*by_address, config["LOGIN_FREE_FAILURES_PER_ADDRESS"], now))
     longest = max(waits)
     return longest if longest > timedelta(0) else None
 

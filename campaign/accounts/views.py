@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..redirects import safe_next
+from . import devices
 from .forms import ChangePasswordForm, LoginForm
 from .messages import account_error_message
 from .services import AccountError, authenticate, change_own_password, end_session, start_session
@@ -19,7 +20,9 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data, request.remote_addr)
+        username = (form.username.data or "").strip()
+        result = authenticate(username, form.password.data, request.remote_addr,
+                              known_device=username in devices.trusted_usernames())
         db.session.commit()  # failed attempts are recorded too: they drive the throttle
         if result.user is not None:
             locale = session.get("locale")
@@ -29,7 +32,7 @@ def login():
             start_session(result.user, request.remote_addr)
             db.session.commit()
             login_user(result.user)
-            return redirect(safe_next(request.args.get("next")))
+            return devices.remember(redirect(safe_next(request.args.get("next"))), result.user.username)
         flash(account_error_message(_login_error(result)), "error")
     return render_template("accounts/login.html", form=form)
 

@@ -199,3 +199,56 @@ def test_the_right_password_is_still_needed_after_an_unlock(app, users, clock, a
     as_county_officer.post_form(f"/users/{users.village_reporter.id}/unlock-login")
     assert GENERIC in text_of(attempt(app, "village_reporter", WRONG))
     log_in(app.test_client(), "village_reporter")
+
+
+# --- device cookies: a shared address does not slow down a browser the account used before -------
+
+def test_a_browser_where_the_account_logged_in_before_is_spared_what_others_failed_behind_the_nat(
+        app, users, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES_PER_ADDRESS", 3)
+    phone = app.test_client()
+    log_in_from(phone, "village_reporter", ATTACKER)
+    phone.post_form("/logout")
+    for username in ("viewer", "inspector", "admin"):  # colleagues behind the same carrier NAT mistype
+        fail(app, username, 1)
+
+    assert SLOWED in text_of(attempt(app, "village_reporter", DEFAULT_PASSWORD))  # a new browser waits
+    assert log_in_from(phone, "village_reporter", ATTACKER).status_code == 302  # the known phone does not
+
+
+def test_a_device_cookie_does_not_spare_its_own_accounts_failures(app, users, clock):
+    phone = app.test_client()
+    log_in_from(phone, "village_reporter", ATTACKER)
+    phone.post_form("/logout")
+    for _ in range(app.config["LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS"]):
+        assert GENERIC in text_of(log_in_from(phone, "village_reporter", ATTACKER, WRONG))
+    assert SLOWED in text_of(log_in_from(phone, "village_reporter", ATTACKER))
+
+
+def test_a_device_cookie_counts_only_for_the_accounts_it_names(app, users, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES_PER_ADDRESS", 2)
+    phone = app.test_client()
+    log_in_from(phone, "village_reporter", ATTACKER)
+    phone.post_form("/logout")
+    fail(app, "viewer", 2)
+    assert SLOWED in text_of(log_in_from(phone, "inspector", ATTACKER))
+
+
+@pytest.mark.parametrize("value", ["forged", "eyJ2aWxsYWdlX3JlcG9ydGVyIl0.forged.signature", "x" * 3000])
+def test_a_forged_device_cookie_is_ignored(app, users, clock, monkeypatch, value):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES_PER_ADDRESS", 2)
+    fail(app, "viewer", 2)
+    browser = app.test_client()
+    browser.set_cookie("cd_device", value)
+    assert SLOWED in text_of(log_in_from(browser, "village_reporter", ATTACKER))
+
+
+def test_the_device_cookie_is_httponly_samesite_and_names_no_password(app, users, clock):
+    response = log_in_from(app.test_client(), "village_reporter", CLEAN)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("cd_device="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=15552000" in cookie
+    assert DEFAULT_PASSWORD not in cookie
+
+
+def log_in_from(client, username, address, password=DEFAULT_PASSWORD):
+    return client.post_form("/login", {"username": username, "password": password}, environ_base=address)

@@ -262,7 +262,8 @@ def test_a_county_inspector_sees_hazards_county_wide_but_cannot_change_them(as_i
     assert [response.status_code for response in refused] == [403] * len(refused)
     db.session.expire_all()
     assert db.session.get(Hazard, hazard.id).status == "open"
-    assert db.session.get(WaterPoint, point.id).status == "active" and db.session.get(WaterPoint, point.id).name == "白沙溪"
+    unchanged = db.session.get(WaterPoint, point.id)
+    assert (unchanged.status, unchanged.name) == ("active", "白沙溪")
     assert db.session.scalar(select(Patrol)) is None
 
 

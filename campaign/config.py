@@ -69,9 +69,15 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 8
-    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    # Login slow-down (no lock-out): past the free failures, each failure doubles the wait after it,
+    # from LOGIN_DELAY_BASE up to LOGIN_DELAY_MAX; failures older than the window are forgotten.
+    LOGIN_THROTTLE_WINDOW = timedelta(hours=1)
+    LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS = 5
+    LOGIN_FREE_FAILURES_PER_ADDRESS = 30
+    LOGIN_DELAY_BASE = timedelta(seconds=30)
+    LOGIN_DELAY_MAX = timedelta(minutes=15)
+    # A browser where an account logged in is exempt from the per-address slow-down for that account.
+    LOGIN_DEVICE_COOKIE_MAX_AGE = timedelta(days=180)
 
     UNITS_PER_PAGE = 50
     WATER_PATROL_INTERVAL_DAYS = 7

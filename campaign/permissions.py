@@ -33,13 +33,15 @@ PERMISSIONS = {
     "evidence.view": ALL_ROLES,
     # Tokens are for programs: the office's and townships' reports, agencies' own systems, viewers'
     # dashboards. Reporters of villages and schools and inspectors work on their phones' pages; they
-    # neither see the token page nor make tokens (a token issued earlier still works on the API).
+    # neither see the token page nor make tokens (a token issued earlier still works on the API, where
+    # its owner can list and revoke it; no token can make tokens).
     "api.tokens": OFFICE_ROLES
     | {Role.TOWNSHIP_OFFICER.value, Role.AGENCY_REPORTER.value, Role.VIEWER.value},
     "audit.view": OFFICE_ROLES,
     "water.view": ALL_ROLES,
-    "water.edit": OFFICE_ROLES
-    | {Role.TOWNSHIP_OFFICER.value, Role.VILLAGE_REPORTER.value, Role.INSPECTOR.value},
+    # Inspectors see water points, patrols and hazards county-wide but change none of them: their
+    # spot checks are findings of their own; only a role listed here edits water data.
+    "water.edit": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value, Role.VILLAGE_REPORTER.value},
     "water.import": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "progress.view": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value, Role.INSPECTOR.value, Role.VIEWER.value},
     "reminders.send": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
@@ -130,9 +132,20 @@ def role_fits_unit(role: str, unit) -> bool:
     return allowed is None or unit.kind in allowed
 
 
+# Seniority for managing accounts: an officer may not reset, deactivate, edit or revoke the tokens of
+# a peer of the same or higher rank in their own unit (that would be a takeover); an admin or an
+# officer of a higher unit may.
+ROLE_RANKS = {Role.ADMIN.value: 3, Role.COUNTY_OFFICER.value: 2, Role.TOWNSHIP_OFFICER.value: 1}
+
+
 def can_manage_user(actor, user) -> bool:
-    return (
+    if not (
         has_permission(actor, "users.manage")
         and unit_is_within(actor, user.unit)
         and user.role in grantable_roles(actor)
-    )
+    ):
+        return False
+    if actor.role == Role.ADMIN.value or user.id == actor.id:
+        return True
+    outranked = ROLE_RANKS.get(user.role, 0) < ROLE_RANKS.get(actor.role, 0)
+    return outranked or user.unit.id != actor.unit.id

@@ -1,4 +1,4 @@
-"""``flask --app wsgi users create|list|import``: run with no actor, so no area limit applies."""
+"""``flask --app wsgi users create|list|import|unlock``: run with no actor, so no area limit applies."""
 import sys
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from ..timeutil import format_local
 from ..units.models import Unit
 from .messages import account_error_message
 from .models import Role, User
-from .services import AccountError, create_user, find_unit_by_code
+from .services import AccountError, create_user, find_unit_by_code, unlock_login
 from .user_import import import_users
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -104,3 +104,17 @@ def import_command(path):
     for item in result.created:
         password = item.generated_password or _("as given in the file")
         click.echo(f"{item.user.username}\t{password}")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+@in_default_locale
+def unlock_command(username):
+    """Lift the login slow-down of an account: its failures so far no longer count (audited)."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        fail(_("No user is called %(username)s.", username=username))
+    unlock_login(user, actor=None)
+    db.session.commit()
+    click.echo(_("%(username)s can log in again at once from any address.", username=user.username))
+

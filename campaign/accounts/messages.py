@@ -17,9 +17,14 @@ ACCOUNT_ERRORS = {
     "wrong_password": _l("The current password is not correct."),
     "not_allowed": _l("You may not change this user."),
     "cannot_demote_self": _l("You cannot deactivate yourself or change your own role."),
-    "bad_credentials": _l("Wrong username or password."),
-    "throttled": _l("Too many failed logins. Please wait 15 minutes and try again."),
-    "inactive": _l("This account has been deactivated. Ask the county office."),
+    "bad_credentials": _l(
+        "Wrong username or password. If you have forgotten your password or your account may have been "
+        "deactivated, ask the county office."
+    ),
+    "throttled": _l(
+        "Too many failed logins from here. Please wait %(minutes)s minutes and try again, or ask the "
+        "county office to unlock your account."
+    ),
     "role_required": _l("A role is required."),
     "unit_required": _l("Choose a unit or enter its division code."),
     "unit_code_required": _l("A unit division code is required."),

@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Set by an office unlock: login failures before it no longer slow this account down.
+    login_throttle_reset_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     unit = relationship("Unit", lazy="joined")
 
@@ -75,7 +77,7 @@ Index("uq_user_account_lower_username", func.lower(User.username), unique=True)
 
 
 class LoginAttempt(db.Model):
-    """One row per login attempt; failures in a recent window throttle an account and an address."""
+    """One row per login attempt; recent failures slow down an (account, address) pair and an address."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (

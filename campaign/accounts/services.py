@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import permissions
+from ..api.services import revoke_all_tokens
 from ..audit.services import record, snapshot
 from ..campaigns.models import Campaign, CampaignStatus
 from ..database import utcnow
@@ -112,6 +113,8 @@ def update_user(user: User, *, actor, display_name, phone, role, unit, active) -
     user.unit = unit
     if user.active and not active:
         end_sessions(user)
+        # Revoked, not suspended: reactivating the account must not bring back a token that leaked.
+        revoke_all_tokens(user, actor, reason="user_deactivated")
     user.active = active
     db.session.flush()
     record("user.update", "user", user.id, before=before, after=snapshot(user, AUDITED_FIELDS), actor=actor)
@@ -183,24 +186,28 @@ def end_sessions(user: User, except_token: str | None = None):
 @dataclass
 class LoginResult:
     user: User | None = None
-    error: str | None = None  # "bad_credentials", "throttled", "inactive"
+    error: str | None = None  # "bad_credentials" or "throttled"
+    wait: timedelta | None = None  # when throttled: how long until the next try is taken
 
 
-def authenticate(username: str, password: str, address: str) -> LoginResult:
-    """Check a login, throttled per account and per address; every attempt is recorded."""
+def authenticate(username: str, password: str, address: str, known_device: bool = False) -> LoginResult:
+    """Check a login, slowed down per (account, address) and per address; every checked attempt is
+    recorded. A refused-while-waiting attempt is not checked, so it neither counts nor leaks.
+    ``known_device``: the browser logged in as this account before (see ``devices``)."""
     username = (username or "").strip()[:64].lower()  # one throttle count whatever the case typed
     address = (address or "")[:64]
-    if _is_throttled(username, address):
-        return LoginResult(error="throttled")
     user = db.session.scalar(select(User).where(same_username(username)))
+    wait = throttle_wait(username, address, user, known_device=known_device)
+    if wait:
+        return LoginResult(error="throttled", wait=wait)
     # Hash even for an unknown username so timing does not tell which names exist.
     stored = user.password_hash if user else _dummy_hash()
-    ok = check_password_hash(stored, password or "") and user is not None
-    db.session.add(LoginAttempt(username=username, address=address, succeeded=ok))
+    # A deactivated account fails like a wrong password: saying "deactivated" only after the right
+    # password would confirm the password to whoever guessed it.
+    ok = check_password_hash(stored, password or "") and user is not None and user.active
+    db.session.add(LoginAttempt(username=username, address=address, succeeded=ok, at=utcnow()))
     if not ok:
         return LoginResult(error="bad_credentials")
-    if not user.active:
-        return LoginResult(error="inactive")
     user.last_login_at = utcnow()
     return LoginResult(user=user)
 
@@ -215,27 +222,72 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[method]
 
 
-def _is_throttled(username: str, address: str) -> bool:
-    since = utcnow() - current_app.config["LOGIN_THROTTLE_WINDOW"]
-    failures = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
-    )
-    last_success = db.session.scalar(
+def throttle_wait(username: str, address: str, user: User | None = None,
+                  known_device: bool = False) -> timedelta | None:
+    """How long a login of ``username`` from ``address`` must still wait, or None.
+
+    Failures are counted per (account, address) since that pair's last success, and per address;
+    past a free allowance each further failure doubles the wait after it (up to a cap). An
+    account is never locked as a whole: its owner, from an address that has not been guessing,
+    always gets through, so nobody can keep the office out by failing on purpose. Failures
+    before an office unlock of the account do not count for it. A ``known_device`` is spared the
+    per-address count (what others failed behind the same NAT)."""
+    config = current_app.config
+    now = utcnow()
+    since = now - config["LOGIN_THROTTLE_WINDOW"]
+    if user is not None and user.login_throttle_reset_at is not None:
+        since = max(since, user.login_throttle_reset_at)
+    last_pair_success = db.session.scalar(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.succeeded.is_(True)
+            LoginAttempt.username == username, LoginAttempt.address == address, LoginAttempt.succeeded.is_(True),
+            LoginAttempt.at >= since,
         )
     )
-    account_failures = failures.where(LoginAttempt.username == username)
-    if last_success is not None:
-        # A correct password resets the account's count; the address's count stays.
-        account_failures = account_failures.where(LoginAttempt.at > last_success)
-    by_account = db.session.scalar(account_failures)
-    if by_account >= current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
-        return True
-    by_address = db.session.scalar(failures.where(LoginAttempt.address == address))
-    return by_address >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    failures = select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.address == address, LoginAttempt.succeeded.is_(False)
+    )
+    pair = db.session.execute(
+        failures.where(LoginAttempt.username == username, LoginAttempt.at >= (last_pair_success or since))
+    ).one()
+    waits = [_wait_after(*pair, config["LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS"], now)]
+    if not known_device:
+        by_address = db.session.execute(failures.where(LoginAttempt.at >= since)).one()
+        waits.append(_wait_after(*by_address, config["LOGIN_FREE_FAILURES_PER_ADDRESS"], now))
+    longest = max(waits)
+    return longest if longest > timedelta(0) else None
+
+
+def _wait_after(count, last_failure, free: int, now) -> timedelta:
+    if count < free or last_failure is None:
+        return timedelta(0)
+    config = current_app.config
+    delay = min(config["LOGIN_DELAY_BASE"] * 2 ** min(count - free, 20), config["LOGIN_DELAY_MAX"])
+    return max(last_failure + delay - now, timedelta(0))
+
+
+def recent_login_failures(user: User) -> int:
+    """Failed logins to the account in the throttle window since its last office unlock, for the office."""
+    since = utcnow() - current_app.config["LOGIN_THROTTLE_WINDOW"]
+    if user.login_throttle_reset_at is not None:
+        since = max(since, user.login_throttle_reset_at)
+    return db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == user.username.lower(), LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
+        )
+    )
+
+
+def unlock_login(user: User, *, actor) -> User:
+    """The office lifts the login slow-down of an account (e.g. colleagues behind one address
+    mistyped): failures so far no longer count for it, from any address. ``actor`` None is the CLI."""
+    if actor is not None and not permissions.can_manage_user(actor, user):
+        raise AccountError("not_allowed")
+    before = snapshot(user, ("login_throttle_reset_at",))
+    user.login_throttle_reset_at = utcnow()
+    db.session.flush()
+    record("user.unlock_login", "user", user.id, before=before, after=snapshot(user, ("login_throttle_reset_at",)),
+           actor=actor)
+    return user
 
 
 def load_user_from_session_id(token: str):
@@ -312,9 +364,11 @@ def find_unit_in_scope(actor, unit_id) -> Unit | None:
 
 
 def reset_password(user: User, new_password: str, *, actor) -> User:
-    """Set another user's password (they forgot it); every session of theirs ends."""
+    """Set another user's password (they forgot it, or it leaked): every session and API token of
+    theirs ends, so whoever held the old credentials is out."""
     if not permissions.can_manage_user(actor, user):
         raise AccountError("not_allowed")
     set_password(user, new_password, actor=actor)
+    revoke_all_tokens(user, actor, reason="password_reset")
     db.session.flush()
     return user

@@ -63,7 +63,7 @@ def users():
         role=role,
         roles=Role.values(),
         can_manage=can_manage,
-        manageable_roles=set(permissions.grantable_roles(current_user)) if can_manage else set(),
+        can_manage_user=permissions.can_manage_user,
     )
 
 
@@ -101,7 +101,7 @@ def user_new():
 @login_required
 @permissions.require("users.view")
 def user_edit(user_id):
-    user = _manageable_user_or_abort(user_id)
+    user = manageable_user_or_abort(user_id)
     form = UserForm(obj=user)
     _fill_choices(form, current_unit=user.unit)
     if form.validate_on_submit():
@@ -130,7 +130,7 @@ def user_edit(user_id):
 @login_required
 @permissions.require("users.view")
 def user_password(user_id):
-    user = _manageable_user_or_abort(user_id)
+    user = manageable_user_or_abort(user_id)
     if user.id == current_user.id:
         return redirect(url_for("accounts.change_password"))
     form = ResetPasswordForm()
@@ -182,7 +182,7 @@ def users_import_template():
     )
 
 
-def _manageable_user_or_abort(user_id):
+def manageable_user_or_abort(user_id):
     """404 for a user outside the actor's area, 403 for one they may see but not manage."""
     user = find_user_in_scope(current_user, user_id)
     if user is None:

@@ -1,8 +1,12 @@
+import math
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..redirects import safe_next
+from . import devices
 from .cookies import EXPIRES_KEY
 from .forms import ChangePasswordForm, LoginForm
 from .messages import account_error_message
@@ -17,7 +21,9 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data, request.remote_addr)
+        username = (form.username.data or "").strip()
+        result = authenticate(username, form.password.data, request.remote_addr,
+                              known_device=username.lower() in devices.trusted_usernames())
         db.session.commit()  # failed attempts are recorded too: they drive the throttle
         if result.user is not None:
             locale = session.get("locale")
@@ -29,16 +35,15 @@ def login():
             login_user(result.user)
             session.permanent = True  # the cookie outlives the browser, and expires with the login
             session[EXPIRES_KEY] = int(login.expires_at.timestamp())
-            return redirect(_safe_next(request.args.get("next")))
-        flash(account_error_message(result.error), "error")
+            return devices.remember(redirect(safe_next(request.args.get("next"))), result.user.username.lower())
+        flash(account_error_message(_login_error(result)), "error")
     return render_template("accounts/login.html", form=form)
 
 
-def _safe_next(target):
-    """Only same-site relative paths: no open redirect through ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+def _login_error(result) -> AccountError:
+    if result.wait:
+        return AccountError(result.error, minutes=max(1, math.ceil(result.wait.total_seconds() / 60)))
+    return AccountError(result.error)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -71,4 +76,4 @@ def change_password():
     return render_template("accounts/change_password.html", form=form)
 
 
-from . import user_views  # noqa: E402,F401
+from . import access_views, user_views  # noqa: E402,F401

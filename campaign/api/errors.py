@@ -27,6 +27,8 @@ API_MESSAGES = {
     "name_required": _l("Give the token a name, e.g. the device or program that will use it."),
     "name_too_long": _l("The name is too long (at most %(max)s characters)."),
     "too_many_tokens": _l("You have %(max)s valid tokens already: revoke one you no longer use first."),
+    "token_cannot_create_tokens": _l("An API token cannot create tokens. Log in on the website and create "
+                                     "one on the API tokens page."),
     # Reporting messages that, on the pages, point at the form.
     "conflict": _l("%(by)s saved this report at %(at)s (version %(version)s). Nothing of yours was saved: "
                    "read the report again, re-apply your changes and send them with the new version."),
@@ -55,7 +57,7 @@ REPORT_STATUSES = {
     "campaign_closed": 423,
 }
 UPLOAD_STATUSES = {"too_large": 413, "image_too_large": 413, "bad_type": 415, "storage_failed": 507}
-TOKEN_STATUSES = {"not_allowed": 403}
+TOKEN_STATUSES = {"not_allowed": 403, "token_cannot_create_tokens": 403}
 
 
 class ApiError(Exception):

@@ -1,7 +1,10 @@
-"""Personal API tokens: created and revoked by their owner, stored as a SHA-256 hash only.
+"""Personal API tokens, stored as a SHA-256 hash only.
 
 A token is ``cd_`` followed by ``secrets.token_urlsafe(32)``; it is shown once, when created.
-Requests send it as ``Authorization: Bearer <token>``.
+Requests send it as ``Authorization: Bearer <token>``. The owner creates tokens, in the browser
+only (a token cannot mint tokens, so a stolen one cannot outlive its revocation); the owner and the
+office (whoever may manage the user) revoke them. A password reset by the office and a
+deactivation revoke them all, so a reactivated account starts with none.
 """
 import hashlib
 import secrets
@@ -9,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from .. import permissions
 from ..accounts.models import User
 from ..audit.services import record, snapshot
 from ..database import utcnow
@@ -85,18 +89,37 @@ def create_token(user, name) -> tuple[ApiToken, str]:
     return token, clear
 
 
-def revoke_token(token: ApiToken, actor, now: datetime | None = None) -> ApiToken:
-    """Revoke one of the actor's own tokens; revoking twice changes nothing."""
-    if token.user_id != actor.id:
+def can_revoke(actor, owner) -> bool:
+    """The owner, or whoever may manage the owner's account (the office, within its area)."""
+    return owner.id == actor.id or permissions.can_manage_user(actor, owner)
+
+
+def revoke_token(token: ApiToken, actor, now: datetime | None = None, reason: str = "") -> ApiToken:
+    """Revoke a token of the actor's or of a user the actor manages; revoking twice changes nothing.
+    ``actor`` None is the command line."""
+    if actor is not None and not can_revoke(actor, token.user):
         raise TokenError("not_allowed")
     if token.revoked_at is not None:
         return token
     before = snapshot(token, AUDITED_FIELDS)
     token.revoked_at = now or utcnow()
     db.session.flush()
-    record("api_token.revoke", "api_token", token.id, before=before, after=snapshot(token, AUDITED_FIELDS),
-           actor=actor)
+    after = snapshot(token, AUDITED_FIELDS)
+    if reason:
+        after["reason"] = reason
+    record("api_token.revoke", "api_token", token.id, before=before, after=after, actor=actor)
     return token
+
+
+def revoke_all_tokens(owner, actor, reason: str) -> int:
+    """Revoke every valid token of ``owner``, each audited with ``reason``; how many were revoked."""
+    valid = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == owner.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
+    ).all()
+    now = utcnow()
+    for token in valid:
+        revoke_token(token, actor, now=now, reason=reason)
+    return len(valid)
 
 
 def authenticate(raw_token) -> tuple[ApiToken, User] | None:

@@ -39,7 +39,6 @@ from .serializers import (
     history_entry,
     instalment_data,
     json_response,
-    token_data,
     user_data,
 )
 from .services import TokenError
@@ -422,30 +421,4 @@ def evidence_thumbnail(evidence_id):
     return send_stored_file(evidence.stored_file, thumbnail=True, download_name=evidence.original_name or None)
 
 
-# --- tokens --------------------------------------------------------------------------------------
-
-@bp.get("/tokens")
-def list_tokens():
-    require("api.tokens")
-    return json_response({"items": [token_data(token) for token in services.tokens_of(api_user())]})
-
-
-@bp.post("/tokens")
-def create_token():
-    require("api.tokens")
-    body = json_body()
-    name = text_field(body, "name", default="")
-    token, clear = services.create_token(api_user(), name)
-    db.session.commit()
-    return json_response({**token_data(token), "token": clear}, 201)
-
-
-@bp.delete("/tokens/<int:token_id>")
-def revoke_token(token_id):
-    require("api.tokens")
-    token = services.token_of(api_user(), token_id)
-    if token is None:
-        raise ApiError(404, "not_found")
-    services.revoke_token(token, api_user())
-    db.session.commit()
-    return json_response(token_data(token))
+from . import token_views  # noqa: E402,F401  the token endpoints, on this blueprint

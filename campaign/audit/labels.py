@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "user.update": _l("Edited a user"),
     "user.import": _l("Imported users"),
     "user.password": _l("Set a password"),
+    "user.unlock_login": _l("Lifted a login slow-down"),
     "water_photo.create": _l("Added a water point photo"),
     "water_point.create": _l("Registered a water point"),
     "water_point.update": _l("Edited a water point"),

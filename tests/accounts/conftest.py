@@ -1,8 +1,11 @@
 """Fixtures of the accounts tests: a neighbouring county outside everybody's area, CSV files."""
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
+from campaign.accounts import services
+from campaign.database import utcnow
 from tests import factories
 
 
@@ -28,3 +31,24 @@ def reporter_b(db, users, tree):
 
 def csv_bytes(*rows, header="username,display_name,role,unit_code,phone,password", encoding="utf-8") -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode(encoding)
+
+
+class Clock:
+    """The accounts services' time: a microsecond passes at each reading, more only when the test
+    moves it, so a wait never runs out by itself however slow the machine."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        self.now += timedelta(microseconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The login throttle's clock, frozen but for a microsecond a reading (tests move it themselves)."""
+    clock = Clock()
+    monkeypatch.setattr(services, "utcnow", clock)
+    return clock
+

@@ -62,3 +62,28 @@ def test_list_can_be_limited_to_a_unit_and_below(app, users):
     result = run(app, "list", "--unit", "330112002000")
     names = {line.split("\t")[0] for line in result.output.splitlines()}
     assert names == {"township_officer", "village_reporter", "school_reporter"}
+
+
+def test_unlock_lifts_the_login_slow_down_of_an_account_and_is_audited(app, users, db, clock):
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(app.config["LOGIN_FREE_FAILURES_PER_ACCOUNT_ADDRESS"]):
+        app.test_client().post_form("/login", {"username": "admin", "password": "Wrong-guess-1"},
+                                    environ_base=attacker)
+    refused = app.test_client().post_form("/login", {"username": "admin", "password": "Passw0rd123"},
+                                          environ_base=attacker)
+    assert "此处登录失败次数过多" in refused.get_data(as_text=True)
+
+    result = run(app, "unlock", "admin")
+    assert result.exit_code == 0, result.output
+    assert "admin 现在可从任何地点立即登录。" in result.output
+    audit = db.session.scalar(select(AuditRecord).where(AuditRecord.action == "user.unlock_login"))
+    assert audit.entity_id == str(users.admin.id) and audit.address == "cli"
+    allowed = app.test_client().post_form("/login", {"username": "admin", "password": "Passw0rd123"},
+                                          environ_base=attacker)
+    assert allowed.status_code == 302
+
+
+def test_unlock_of_an_unknown_user_says_so_and_exits_1(app, users):
+    result = run(app, "unlock", "nobody")
+    assert result.exit_code == 1
+    assert "没有名为 nobody 的用户。" in result.output

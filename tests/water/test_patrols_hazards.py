@@ -244,6 +244,29 @@ def test_a_viewer_may_see_photos_but_not_close_hazards(as_viewer, tree, db):
     assert as_viewer.get(f"/water/hazards/{hazard.id}/status").status_code == 403
 
 
+def test_a_county_inspector_sees_hazards_county_wide_but_cannot_change_them(as_inspector, tree, db):
+    """An inspector's water rights are read-only: they record their own findings, not the villages'."""
+    point = make_point(tree.village_b1, name="白沙溪")
+    hazard = make_hazard(point)
+    db.session.commit()
+    assert as_inspector.get(f"/water/{point.id}").status_code == 200
+    assert "护栏破损" in as_inspector.get(f"/water/{point.id}").get_data(as_text=True)
+    refused = [
+        as_inspector.get(f"/water/hazards/{hazard.id}/status"),
+        as_inspector.post_form(f"/water/hazards/{hazard.id}/status", {"status": "closed", "note": "已整改"}),
+        as_inspector.post_form(f"/water/{point.id}/hazards/new", {"description": "新隐患"}),
+        as_inspector.post_form(f"/water/{point.id}/edit", {"name": "改名"}),
+        as_inspector.post_form(f"/water/{point.id}/archive"),
+        as_inspector.post_form(f"/water/{point.id}/patrols/new", {"patroller_name": "李四"}),
+    ]
+    assert [response.status_code for response in refused] == [403] * len(refused)
+    db.session.expire_all()
+    assert db.session.get(Hazard, hazard.id).status == "open"
+    unchanged = db.session.get(WaterPoint, point.id)
+    assert (unchanged.status, unchanged.name) == ("active", "白沙溪")
+    assert db.session.scalar(select(Patrol)) is None
+
+
 def test_the_patrol_list_is_scoped_filtered_and_escaped(as_township_officer, tree, db):
     from tests.water.conftest import XSS_NAME, make_patrol
 

@@ -17,7 +17,7 @@ from tests.water.conftest import (
 
 VIEWERS = ["admin", "county_officer", "township_officer", "village_reporter", "inspector", "viewer",
            "school_reporter", "agency_reporter"]
-EDITORS = ["admin", "county_officer", "township_officer", "village_reporter", "inspector"]
+EDITORS = ["admin", "county_officer", "township_officer", "village_reporter"]
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_points_belong_to_villages_not_to_schools(as_township_officer, tree, db)
     assert db.session.scalar(select(WaterPoint)) is None
 
 
-@pytest.mark.parametrize("role", ["viewer", "school_reporter", "agency_reporter"])
+@pytest.mark.parametrize("role", ["viewer", "school_reporter", "agency_reporter", "inspector"])
 def test_roles_without_water_edit_cannot_register_or_edit(login, points, role):
     client = login(role)
     assert client.get("/water/new").status_code == 403

@@ -45,6 +45,18 @@ def claim(raw_key):
     return services.claim(current_user, services.clean_key(raw_key), request.path)
 
 
+def begin(form, page):
+    """Claim the form's key: (claimed, None) to go on with the write, or (None, answer) to return at once:
+    the first outcome for a replayed key, or a refusal for a malformed or reused one."""
+    try:
+        claimed = claim(form.idempotency_key.data)
+    except services.IdempotencyError:
+        return None, invalid(form, page, KEY_REFUSED)
+    if isinstance(claimed, services.Replay):
+        return None, replayed(claimed)
+    return claimed, None
+
+
 def done(claimed, url: str, notices: list[tuple[str, str]]):
     """The write succeeded: remember its outcome under the key, commit once, answer."""
     outcome = {"ok": True, "redirect": url, "message": " ".join(text for _, text in notices),

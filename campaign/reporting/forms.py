@@ -1,12 +1,9 @@
-from uuid import uuid4
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    HiddenField,
     IntegerField,
     MultipleFileField,
     SelectField,
@@ -17,6 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..fieldforms.forms import idempotency_key_field
 from ..validators import NumberRange
 from .services import MAX_NOTE_LENGTH, MAX_QUANTITY, MAX_REASON_LENGTH
 
@@ -35,15 +33,11 @@ class VersionedForm(FlaskForm):
                            invalid_value_message=STALE_FORM)
 
 
-def new_idempotency_key() -> str:
-    return uuid4().hex
-
-
 class ReportForm(VersionedForm):
     """The one-pass report: a figure to add (or done), the note, photos and documents, then save or submit.
     The idempotency key makes a resent form count once (rendered fresh, so it works without JavaScript)."""
 
-    idempotency_key = HiddenField(default=new_idempotency_key)
+    idempotency_key = idempotency_key_field()
     done = BooleanField(_l("Done"))
     quantity = IntegerField(_l("Quantity to add"), validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY,
                                                                                         message=NOT_A_COUNT)],
@@ -67,11 +61,11 @@ class InstalmentForm(FlaskForm):
                             invalid_value_message=NOT_A_COUNT)
     reported_on = DateField(_l("Date"), validators=[InputRequired(NOT_A_DATE)], invalid_value_message=NOT_A_DATE)
     place = StringField(_l("Where / what (optional)"), validators=[Optional(), Length(max=200)])
-    idempotency_key = HiddenField(default=new_idempotency_key)
+    idempotency_key = idempotency_key_field()
 
 
 class EvidenceForm(FlaskForm):
-    idempotency_key = HiddenField(default=new_idempotency_key)
+    idempotency_key = idempotency_key_field()
     photos = MultipleFileField(_l("Take photos"))
     documents = MultipleFileField(_l("Choose photos or documents (PDF, Word, Excel)"))
 

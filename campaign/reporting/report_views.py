@@ -5,14 +5,12 @@ Every write carries an idempotency key: a resent form is answered like the first
 counts twice. A POST with ``Accept: application/json`` gets JSON (see fieldforms.answers)."""
 from flask import abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
 from ..evidence.services import UploadError, store_upload, upload_error_message
 from ..extensions import db
 from ..fieldforms import answers
-from ..fieldforms.services import IdempotencyError, Replay
 from . import services
 from .forms import ConfirmForm, EvidenceForm, InstalmentForm, ReportForm
 from .messages import ERROR_FIELDS, report_error_message
@@ -29,17 +27,6 @@ from .views import (
 
 def _chosen_files(*names):
     return [item for name in names for item in request.files.getlist(name) if item and item.filename]
-
-
-def _claim(form, page):
-    """The key claimed, or an answer to return at once (a replay, or a refused key)."""
-    try:
-        claimed = answers.claim(form.idempotency_key.data)
-    except IdempotencyError:
-        return None, answers.invalid(form, page, answers.KEY_REFUSED)
-    if isinstance(claimed, Replay):
-        return None, answers.replayed(claimed)
-    return claimed, None
 
 
 def _refused_answer(error, form, page):
@@ -76,7 +63,7 @@ def save_or_submit(assignment_id):
         for error in form.version.errors:
             flash(error, "error")
         return answers.invalid(form, page)
-    claimed, answer = _claim(form, page)
+    claimed, answer = answers.begin(form, page)
     if answer is not None:
         return answer
     is_quantity = assignment.task.is_quantity
@@ -91,7 +78,7 @@ def save_or_submit(assignment_id):
             notices.append(("success", _("%(quantity)s added.", quantity=form.quantity.data)))
         if uploads:
             services.add_evidence(assignment, current_user, uploads)
-            notices.append(("success", ngettext("%(num)s file added.", "%(num)s files added.", len(uploads))))
+            notices.append(("success", _("%(count)s file(s) added.", count=len(uploads))))
     except UploadError as error:
         form.photos.errors = [*form.photos.errors, upload_error_message(error)]
         return answers.invalid(form, page)
@@ -121,11 +108,17 @@ def add_instalment(assignment_id):
     form = InstalmentForm()
 
     def page():
-        return _render_report(_assignment_or_404(assignment_id), instalment_form=form)
+        """The one-pass form, holding what was typed and the errors beside the same fields."""
+        fresh = _assignment_or_404(assignment_id)
+        report_form = ReportForm(formdata=None, data={"note": fresh.note, "version": fresh.version})
+        for name in ("quantity", "reported_on", "place"):
+            source, target = getattr(form, name), getattr(report_form, name)
+            target.raw_data, target.data, target.errors = source.raw_data, source.data, list(source.errors)
+        return _render_report(fresh, report_form=report_form)
 
     if not form.validate_on_submit():
         return answers.invalid(form, page)
-    claimed, answer = _claim(form, page)
+    claimed, answer = answers.begin(form, page)
     if answer is not None:
         return answer
     try:
@@ -150,7 +143,7 @@ def upload_evidence(assignment_id):
 
     if not form.validate_on_submit():
         return answers.invalid(form, page, _("The upload could not be read; try again."))
-    claimed, answer = _claim(form, page)
+    claimed, answer = answers.begin(form, page)
     if answer is not None:
         return answer
     try:

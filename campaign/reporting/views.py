@@ -16,7 +16,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..timeutil import local_today, local_zone
 from . import services
-from .forms import ApproveForm, EvidenceForm, InstalmentForm, LockExceptionForm, ReportForm, ReturnForm
+from .forms import ApproveForm, LockExceptionForm, ReportForm, ReturnForm
 from .messages import ACTION_LABELS, ERROR_FIELDS, FIELD_LABELS, MISSING_EVIDENCE, report_error_message
 from .services import ReportConflict, ReportError
 
@@ -77,7 +77,7 @@ def _user_names(records) -> dict:
     return {user_id: display or username for user_id, display, username in rows}
 
 
-def _render_report(assignment, *, report_form=None, instalment_form=None, return_form=None, conflict=None,
+def _render_report(assignment, *, report_form=None, return_form=None, conflict=None,
                    status=200):
     now = utcnow()
     locked = services.is_locked(assignment, now)
@@ -94,8 +94,6 @@ def _render_report(assignment, *, report_form=None, instalment_form=None, return
         report_form = ReportForm(formdata=None, data={"note": assignment.note, "done": assignment.done,
                                                       "version": assignment.version,
                                                       "reported_on": _default_instalment_day(assignment)})
-    if instalment_form is None:
-        instalment_form = InstalmentForm(formdata=None, data={"reported_on": _default_instalment_day(assignment)})
     if return_form is None:
         return_form = ReturnForm(formdata=None, data={"version": assignment.version})
     return render_template(
@@ -116,8 +114,6 @@ def _render_report(assignment, *, report_form=None, instalment_form=None, return
         may_report=may_report,
         may_review=may_review,
         report_form=report_form,
-        instalment_form=instalment_form,
-        evidence_form=EvidenceForm(formdata=None),
         approve_form=ApproveForm(formdata=None, data={"version": assignment.version}),
         return_form=return_form,
         conflict=conflict,

@@ -19,10 +19,6 @@
   var TIMEOUT_MS = 5 * 60 * 1000;
 
   var messages = {};
-  var source = document.getElementById("field-form-messages");
-  if (source) {
-    try { messages = JSON.parse(source.textContent); } catch (error) { messages = {}; }
-  }
 
   function text(name, values) {
     var template = messages[name] || name;
@@ -121,6 +117,7 @@
 
   function FieldForm(form) {
     this.form = form;
+    try { messages = JSON.parse(form.dataset.messages || "{}"); } catch (error) { messages = {}; }
     this.maxFile = parseInt(form.dataset.maxFileBytes || "0", 10);
     this.maxRequest = parseInt(form.dataset.maxRequestBytes || "0", 10);
     this.files = [];  /* {input, file, item, bar} */

@@ -67,13 +67,14 @@ def done(claimed, url: str, notices: list[tuple[str, str]]):
 
 
 def replayed(replay: "services.Replay"):
-    """The first outcome again: the same flashes and redirect, or the same JSON."""
+    """The first outcome again: the same flashes, and the redirect or the same JSON. JSON answers flash
+    too: field-form.js goes to ``redirect`` next, where the page shows them."""
     outcome = replay.outcome
+    for category, text in outcome.get("notices", []):
+        flash(text, category)
     if wants_json():
         return jsonify({key: outcome[key] for key in ("ok", "redirect", "message") if key in outcome}), \
             replay.status_code
-    for category, text in outcome.get("notices", []):
-        flash(text, category)
     return redirect(outcome.get("redirect") or request.path)
 
 

@@ -14,7 +14,7 @@ from ..api.serializers import json_safe
 from ..extensions import db
 from . import services
 
-CHECK_FIELDS = _l("Nothing was saved: correct the fields marked below and send again.")
+CHECK_FIELDS = _l("Nothing was saved: correct the fields marked in red and send again.")
 KEY_REFUSED = _l("The form was sent with an invalid or reused key; reload the page and try again.")
 STATUS_MESSAGES = {
     400: _l("The form had expired or was sent from another page. Please go back, reload the page and try again."),

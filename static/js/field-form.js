@@ -287,6 +287,7 @@
     function finished() { self.sending = false; self.form.classList.remove("sending"); }
     function networkFailed() {
       finished();
+      self.progress(0);
       if (window.CampaignOutbox && typeof window.CampaignOutbox.enqueue === "function") {
         var label = self.form.dataset.label || document.title;
         Promise.resolve(window.CampaignOutbox.enqueue({url: url, label: label, fields: fields}))
@@ -309,6 +310,7 @@
         return;
       }
       self.renewKey();  /* the server answered: nothing of this sending was kept */
+      self.progress(0);
       if (answer && answer.conflict) {
         self.showConflict(answer);
       } else if (answer && answer.errors) {

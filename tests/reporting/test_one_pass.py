@@ -180,3 +180,12 @@ def test_the_page_offers_one_form_with_a_fresh_key_for_each_visit(as_village_rep
     assert "/instalments" not in first and f'action="{url}/evidence"' not in first
     key = 'name="idempotency_key" type="hidden" value="'
     assert key in first and first.split(key)[1][:32] != second.split(key)[1][:32]
+
+
+def test_json_413_names_the_limit(as_village_reporter, app, db, running, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    response = one_pass(as_village_reporter, running.signs_a1, save="y", headers=JSON,
+                        photos=[("大照片.jpg", b"\xff" * (1024 * 1024 + 1))])
+    assert response.status_code == 413
+    assert response.get_json() == {"ok": False, "message": "上传内容过大：每次最多 1 MB，请分几次上传。"}

@@ -201,3 +201,34 @@ def test_the_report_pages_tap_targets_are_44_px(live_server, phone_page, users, 
         .map(node => [node.name, node.getBoundingClientRect().height])
         .filter(([, height]) => height < 44)""")
     assert small == []
+
+
+def test_the_patrol_form_keeps_its_photo_through_an_error_and_saves_in_one_pass(live_server, phone_page, users,
+                                                                                  tree, camera_photos, screenshot):
+    from campaign.water.models import Patrol, WaterPhoto
+    from tests.water.conftest import make_point
+
+    point_id = make_point(tree.village_a1).id
+    factories.db.session.commit()
+    page = phone_page
+    log_in(page, live_server, "village_reporter")
+    page.goto(f"{live_server}/water/{point_id}/patrols/new")
+    assert page.get_by_label("时间（北京时间）").input_value() != ""
+    page.get_by_label("巡查人").fill("")
+    page.get_by_label("发现问题及处理情况").fill("塘边有两名儿童，已劝离")
+    page.get_by_label("照片", exact=True).set_input_files(str(camera_photos[0]))
+    page.locator(".file-queue li").first.filter(has_text="KB").wait_for()
+    page.get_by_role("button", name="保存").click()
+    page.locator(".field-form-error").first.wait_for()
+    assert page.locator(".file-queue li").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "one-pass-patrol-error-keeps-photo")
+    page.get_by_label("巡查人").fill("李春花")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存").click()
+    assert "巡查记录已保存。" in page.content()
+    factories.db.session.expire_all()
+    patrol = factories.db.session.query(Patrol).one()
+    photos = factories.db.session.query(WaterPhoto).all()
+    assert (patrol.patroller_name, patrol.findings, len(photos)) == ("李春花", "塘边有两名儿童，已劝离", 1)
+    factories.db.session.rollback()

@@ -19,7 +19,8 @@ EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
 @pytest.fixture(scope="module")
 def camera_photos(tmp_path_factory):
-    """Two 4000 × 3000 JPEGs of 2–3 MB as a phone camera makes them, with time and GPS in the EXIF."""
+    """Two 4000 × 3000 JPEGs of 2–3 MB as a phone camera makes them, with time and GPS in the EXIF; the
+    second one says it is to be turned upright (Orientation 6), as a photo taken holding the phone upright."""
     folder = tmp_path_factory.mktemp("camera")
     width, height = 4000, 3000
     gradient = Image.linear_gradient("L").resize((width, height))
@@ -32,7 +33,7 @@ def camera_photos(tmp_path_factory):
         for left in range(0, width, 200):
             draw.rectangle([left, left % height, left + 120, left % height + 300], fill=color)
         exif = Image.Exif()
-        exif[0x0112] = 1
+        exif[0x0112] = 1 if number == 1 else 6  # the second was taken holding the phone upright
         exif.get_ifd(EXIF_IFD)[0x9003] = f"2026:10:08 09:{minute}:00"
         gps = exif.get_ifd(GPS_IFD)
         gps.update({1: "N", 2: (28.0, 12.0, 30.0), 3: "E", 4: (112.0, 58.0, 10.0)})
@@ -94,7 +95,7 @@ def test_one_pass_with_two_camera_photos_sends_less_than_a_megabyte_and_keeps_th
     (status, total, _note, report_id), evidence = the_report(made, tree)
     assert status == "submitted" and total == 10
     assert len(evidence) == 2
-    assert all(max(width, height) <= 1600 for width, height, *_ in evidence)
+    assert sorted((width, height) for width, height, *_ in evidence) == [(1200, 1600), (1600, 1200)]
     assert sum(size for *_, size in evidence) <= 1_000_000  # the stored files are the bytes that were sent
     assert [item[2] for item in evidence] == pytest.approx([28.20833] * 2, abs=1e-4)
     assert [item[3] for item in evidence] == pytest.approx([112.96944] * 2, abs=1e-4)

@@ -240,6 +240,10 @@ def edit(point_id):
         for upload in uploads:
             services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
     except services.WaterError as error:
+        if error.code == "changed_meanwhile" and answers.wants_json():
+            db.session.rollback()
+            theirs = {name: getattr(point, name) for name in (*WaterPointForm.FIELDS, "version")}
+            return answers.conflict(water_error_message(error), theirs, page)
         return _refused(form, error, page)
     return answers.done(claimed, url_for("water.detail", point_id=point.id), _saved_notices(point))
 

@@ -104,3 +104,20 @@ def test_another_villages_point_or_a_read_only_role_gets_a_json_refusal(login, t
     assert response.status_code == status
     assert response.get_json()["ok"] is False and response.get_json()["message"]
     assert count(db, Patrol) == 0
+
+
+def test_editing_a_point_someone_changed_meanwhile_answers_409_with_their_values(as_village_reporter, tree, db):
+    point = make_point(tree.village_a1, name="村口池塘")
+    db.session.commit()
+    stale = point.version
+    db.session.get(WaterPoint, point.id).name = "村口大塘"
+    db.session.commit()
+    response = as_village_reporter.post_form(f"/water/{point.id}/edit", {
+        "unit_id": tree.village_a1.id, "name": "我改的名字", "kind": "pond", "danger_level": "medium",
+        "latitude": "30.2", "longitude": "119.7", "version": str(stale), "idempotency_key": uuid4().hex,
+    }, headers=JSON)
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["conflict"] is True and body["theirs"]["name"] == "村口大塘" and body["message"]
+    db.session.expire_all()
+    assert db.session.get(WaterPoint, point.id).name == "村口大塘"

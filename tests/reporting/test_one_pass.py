@@ -189,3 +189,14 @@ def test_json_413_names_the_limit(as_village_reporter, app, db, running, monkeyp
                         photos=[("大照片.jpg", b"\xff" * (1024 * 1024 + 1))])
     assert response.status_code == 413
     assert response.get_json() == {"ok": False, "message": "上传内容过大：每次最多 1 MB，请分几次上传。"}
+
+
+def test_a_yes_no_task_is_done_with_its_document_in_one_pass(as_township_officer, db, running):
+    report = running.plan_a
+    response = one_pass(as_township_officer, report, done="y", note="实施方案已印发", submit="y",
+                        documents=[("实施方案.pdf", pdf_bytes())])
+    assert response.status_code == 302
+    saved = fresh(db, report.id)
+    assert (saved.status, saved.done, saved.note) == ("submitted", True, "实施方案已印发")
+    [document] = services.evidence_of(saved)
+    assert document.original_name == "实施方案.pdf" and document.stored_file.kind == "pdf"

@@ -12,7 +12,6 @@ It prints, per run: the seconds from the tap on 上报 to the saved report on sc
 POST, the taps. Exit status 1 when a report was not saved exactly once.
 """
 import argparse
-import io
 import os
 import sys
 import tempfile
@@ -156,7 +155,8 @@ def main():
         floor = next((r for r in results if not r["javascript"]), None)
         shrunk = next(r for r in results if r["javascript"] and r["network"] == "Fast 3G")
         if floor:
-            print(f"Fast 3G, shrunk on the phone vs originals: {shrunk['upload_s'] / floor['upload_s']:.2f} × the time, "
+            print(f"Fast 3G, shrunk on the phone vs originals: "
+                  f"{shrunk['upload_s'] / floor['upload_s']:.2f} × the time, "
                   f"{shrunk['posted_bytes'] / floor['posted_bytes']:.2f} × the bytes")
         with app.app_context():
             from campaign.campaigns.models import Instalment

@@ -233,3 +233,21 @@ def test_the_patrol_form_keeps_its_photo_through_an_error_and_saves_in_one_pass(
     photos = factories.db.session.query(WaterPhoto).all()
     assert (patrol.patroller_name, patrol.findings, len(photos)) == ("李春花", "塘边有两名儿童，已劝离", 1)
     factories.db.session.rollback()
+
+
+def test_a_document_over_the_limit_is_named_before_anything_is_sent(live_server, phone_page, app, users, tree,
+                                                                      tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_FILE_MB", 1)
+    make_running_campaign(tree)
+    factories.db.session.commit()
+    document = tmp_path / "实施方案.pdf"
+    document.write_bytes(b"%PDF-1.4\n" + b"0" * 1_200_000)
+    page = phone_page
+    posts = posted_bytes(page)
+    log_in(page, live_server, "village_reporter")
+    open_the_task(page)
+    page.get_by_label("从相册选择照片或文件").set_input_files(str(document))
+    page.get_by_text("“实施方案.pdf”过大：每个文件最多 1 MB。").first.wait_for()
+    page.get_by_role("button", name="上报", exact=True).click()
+    assert "每个文件最多 1 MB" in page.locator(".field-form-status").inner_text()
+    assert posts == []

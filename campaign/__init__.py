@@ -85,8 +85,11 @@ def register_error_handlers(app):
     from flask_wtf.csrf import CSRFError
 
     from .api.errors import http_error_response, is_api_request
+    from .fieldforms.answers import refused_json, status_message, wants_json
 
     def render_error(status, template="errors/error.html", **context):
+        if wants_json():  # a field form sent by script or the offline outbox
+            return refused_json(status, status_message(status, app.config.get("MAX_UPLOAD_MB")))
         return render_template(template, status=status, **context), status
 
     def page_or_api_error(error):

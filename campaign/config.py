@@ -42,7 +42,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = None  # read from instance/secret_key when unset
     UPLOAD_DIR = None  # instance/uploads when unset
-    MAX_UPLOAD_MB = 20
+    MAX_UPLOAD_MB = 20  # one request
+    MAX_FILE_MB = 10  # one file
     DEFAULT_TIMEZONE = "Asia/Shanghai"
     SQLITE_BUSY_TIMEOUT_MS = 15000
 

@@ -23,6 +23,9 @@ API_MESSAGES = {
     "field_required": _l("The field “%(field)s” is required."),
     "field_invalid": _l("The field “%(field)s” must be %(expected)s."),
     "bad_parameter": _l("The parameter “%(parameter)s” is not valid."),
+    "idempotency_key_invalid": _l("The Idempotency-Key header must be 8 to 64 letters, digits, “-” or “_”."),
+    "idempotency_key_other_scope": _l("This Idempotency-Key was already used for another request: "
+                                      "use a new key for each new write."),
     # Token management.
     "name_required": _l("Give the token a name, e.g. the device or program that will use it."),
     "name_too_long": _l("The name is too long (at most %(max)s characters)."),

@@ -32,6 +32,7 @@ from .errors import (
     token_error_response,
     upload_error_response,
 )
+from .idempotency import committed, idempotent
 from .serializers import (
     assignment_summary,
     progress_data,
@@ -325,6 +326,7 @@ def assignment(assignment_id):
 
 
 @bp.post("/assignments/<int:assignment_id>/instalments")
+@idempotent
 def add_instalment(assignment_id):
     assignment = reporter_assignment(assignment_id)
     body = json_body()
@@ -333,12 +335,12 @@ def add_instalment(assignment_id):
     note = text_field(body, "note", default="")
     instalment = reporting.add_instalment(assignment, api_user(), quantity=quantity, reported_on=reported_on,
                                           note=note)
-    db.session.commit()
-    return json_response({"instalment": instalment_data(instalment, api_user()),
-                          "assignment": fresh_detail(assignment_id)}, 201)
+    return committed({"instalment": instalment_data(instalment, api_user()),
+                      "assignment": fresh_detail(assignment_id)}, 201)
 
 
 @bp.route("/assignments/<int:assignment_id>/report", methods=["PUT", "POST"])
+@idempotent
 def save_report(assignment_id):
     """Save the note (and, for a yes/no task, ``done``) as a draft; a missing note keeps the saved one."""
     assignment = reporter_assignment(assignment_id)
@@ -348,20 +350,20 @@ def save_report(assignment_id):
     done = boolean_field(body, "done")
     reporting.save_report(assignment, api_user(), expected_version=expected_version, note=note,
                           done=None if assignment.task.is_quantity else done)
-    db.session.commit()
-    return json_response({"assignment": fresh_detail(assignment_id)})
+    return committed({"assignment": fresh_detail(assignment_id)})
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
+@idempotent
 def submit_report(assignment_id):
     assignment = reporter_assignment(assignment_id)
     expected_version = integer_field(json_body(), "expected_version")
     reporting.submit_report(assignment, api_user(), expected_version=expected_version)
-    db.session.commit()
-    return json_response({"assignment": fresh_detail(assignment_id)})
+    return committed({"assignment": fresh_detail(assignment_id)})
 
 
 @bp.post("/assignments/<int:assignment_id>/evidence")
+@idempotent
 def upload_evidence(assignment_id):
     """Multipart upload of one or more files (any field name; ``files`` in the docs)."""
     assignment = reporter_assignment(assignment_id)
@@ -369,9 +371,8 @@ def upload_evidence(assignment_id):
     files = [item for name in request.files for item in request.files.getlist(name)]
     uploads = [store_upload(item) for item in files]
     added = reporting.add_evidence(assignment, api_user(), uploads)
-    db.session.commit()
-    return json_response({"evidence": [evidence_data(item) for item in added],
-                          "assignment": fresh_detail(assignment_id)}, 201)
+    return committed({"evidence": [evidence_data(item) for item in added],
+                      "assignment": fresh_detail(assignment_id)}, 201)
 
 
 @bp.delete("/assignments/<int:assignment_id>/evidence/<int:evidence_id>")

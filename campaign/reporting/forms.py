@@ -11,9 +11,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..fieldforms.forms import idempotency_key_field
 from ..validators import NumberRange
 from .services import MAX_NOTE_LENGTH, MAX_QUANTITY, MAX_REASON_LENGTH
 
@@ -33,10 +34,25 @@ class VersionedForm(FlaskForm):
 
 
 class ReportForm(VersionedForm):
+    """The one-pass report: a figure to add (or done), the note, photos and documents, then save or submit.
+    The idempotency key makes a resent form count once (rendered fresh, so it works without JavaScript)."""
+
+    idempotency_key = idempotency_key_field()
     done = BooleanField(_l("Done"))
+    quantity = IntegerField(_l("Quantity to add"), validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY,
+                                                                                        message=NOT_A_COUNT)],
+                            invalid_value_message=NOT_A_COUNT)
+    reported_on = DateField(_l("Date"), validators=[Optional()], invalid_value_message=NOT_A_DATE)
+    place = StringField(_l("Where / what (optional)"), validators=[Optional(), Length(max=200)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE_LENGTH)])
+    photos = MultipleFileField(_l("Take photos"))
+    documents = MultipleFileField(_l("Choose photos or documents (PDF, Word, Excel)"))
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit"))
+
+    def validate_reported_on(self, field):
+        if self.quantity.data is not None and field.data is None:
+            raise ValidationError(NOT_A_DATE)
 
 
 class InstalmentForm(FlaskForm):
@@ -45,9 +61,11 @@ class InstalmentForm(FlaskForm):
                             invalid_value_message=NOT_A_COUNT)
     reported_on = DateField(_l("Date"), validators=[InputRequired(NOT_A_DATE)], invalid_value_message=NOT_A_DATE)
     place = StringField(_l("Where / what (optional)"), validators=[Optional(), Length(max=200)])
+    idempotency_key = idempotency_key_field()
 
 
 class EvidenceForm(FlaskForm):
+    idempotency_key = idempotency_key_field()
     photos = MultipleFileField(_l("Take photos"))
     documents = MultipleFileField(_l("Choose photos or documents (PDF, Word, Excel)"))
 

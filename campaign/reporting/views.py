@@ -13,11 +13,10 @@ from ..accounts.models import User
 from ..campaigns.models import AssignmentStatus, CampaignStatus
 from ..campaigns.services import visible_campaign
 from ..database import utcnow
-from ..evidence.services import UploadError, store_upload, upload_error_message
 from ..extensions import db
 from ..timeutil import local_today, local_zone
 from . import services
-from .forms import ApproveForm, ConfirmForm, EvidenceForm, InstalmentForm, LockExceptionForm, ReportForm, ReturnForm
+from .forms import ApproveForm, LockExceptionForm, ReportForm, ReturnForm
 from .messages import ACTION_LABELS, ERROR_FIELDS, FIELD_LABELS, MISSING_EVIDENCE, report_error_message
 from .services import ReportConflict, ReportError
 
@@ -78,7 +77,7 @@ def _user_names(records) -> dict:
     return {user_id: display or username for user_id, display, username in rows}
 
 
-def _render_report(assignment, *, report_form=None, instalment_form=None, return_form=None, conflict=None,
+def _render_report(assignment, *, report_form=None, return_form=None, conflict=None,
                    status=200):
     now = utcnow()
     locked = services.is_locked(assignment, now)
@@ -93,9 +92,8 @@ def _render_report(assignment, *, report_form=None, instalment_form=None, return
     records = services.history(assignment)
     if report_form is None:
         report_form = ReportForm(formdata=None, data={"note": assignment.note, "done": assignment.done,
-                                                      "version": assignment.version})
-    if instalment_form is None:
-        instalment_form = InstalmentForm(formdata=None, data={"reported_on": _default_instalment_day(assignment)})
+                                                      "version": assignment.version,
+                                                      "reported_on": _default_instalment_day(assignment)})
     if return_form is None:
         return_form = ReturnForm(formdata=None, data={"version": assignment.version})
     return render_template(
@@ -116,8 +114,6 @@ def _render_report(assignment, *, report_form=None, instalment_form=None, return
         may_report=may_report,
         may_review=may_review,
         report_form=report_form,
-        instalment_form=instalment_form,
-        evidence_form=EvidenceForm(formdata=None),
         approve_form=ApproveForm(formdata=None, data={"version": assignment.version}),
         return_form=return_form,
         conflict=conflict,
@@ -138,46 +134,12 @@ def my_tasks():
     return render_template("reporting/my_tasks.html", groups=services.my_assignments(current_user))
 
 
-@bp.route("/<int:assignment_id>", methods=["GET", "POST"])
+@bp.get("/<int:assignment_id>")
 @login_required
 @permissions.require("campaigns.view")
 def report(assignment_id):
-    """The report page; its POST saves the note and figure as a draft, or submits."""
-    if request.method == "GET":
-        return _render_report(_assignment_or_404(assignment_id))
-    assignment = _reporter_assignment(assignment_id)
-    form = ReportForm()
-    if not form.validate_on_submit():
-        for error in form.version.errors:
-            flash(error, "error")
-        return _render_report(assignment, report_form=form)
-    done = form.done.data if not assignment.task.is_quantity else None
-    try:
-        services.save_report(assignment, current_user, expected_version=form.version.data,
-                             note=form.note.data, done=done)
-    except ReportConflict as conflict:
-        db.session.rollback()
-        return _conflict_page(assignment_id, conflict, form)
-    except ReportError as error:
-        _refused(error, form)
-        return _render_report(_assignment_or_404(assignment_id), report_form=form)
-    if not form.submit.data:
-        db.session.commit()
-        flash(_("The draft has been saved."), "success")
-        return redirect(_report_url(assignment))
-    try:
-        services.submit_report(assignment, current_user, expected_version=assignment.version)
-    except ReportError as error:
-        if error.code == "not_allowed":
-            db.session.rollback()
-            abort(403)
-        db.session.commit()  # the draft is kept; only the submission was refused
-        flash(_("The draft has been saved, but not submitted."), "info")
-        flash(report_error_message(error), "error")
-        return redirect(_report_url(assignment))
-    db.session.commit()
-    flash(_("The report has been submitted for review."), "success")
-    return redirect(_report_url(assignment))
+    """The report page; its one form posts to report_views.save_or_submit."""
+    return _render_report(_assignment_or_404(assignment_id))
 
 
 def _set_version(form, assignment):
@@ -193,74 +155,6 @@ def _conflict_page(assignment_id, conflict, form=None):
         _set_version(form, assignment)
     flash(report_error_message(conflict), "error")
     return _render_report(assignment, report_form=form, conflict=conflict.details, status=409)
-
-
-@bp.route("/<int:assignment_id>/instalments", methods=["POST"])
-@login_required
-@permissions.require("campaigns.view")
-def add_instalment(assignment_id):
-    assignment = _reporter_assignment(assignment_id)
-    form = InstalmentForm()
-    if not form.validate_on_submit():
-        return _render_report(assignment, instalment_form=form)
-    try:
-        services.add_instalment(assignment, current_user, quantity=form.quantity.data,
-                                reported_on=form.reported_on.data, note=form.place.data or "")
-    except ReportError as error:
-        _refused(error, form)
-        return _render_report(_assignment_or_404(assignment_id), instalment_form=form)
-    db.session.commit()
-    flash(_("%(quantity)s added.", quantity=form.quantity.data), "success")
-    return redirect(_report_url(assignment, "figure"))
-
-
-@bp.route("/<int:assignment_id>/evidence", methods=["POST"])
-@login_required
-@permissions.require("campaigns.view")
-def upload_evidence(assignment_id):
-    assignment = _reporter_assignment(assignment_id)
-    form = EvidenceForm()
-    if not form.validate_on_submit():
-        flash(_("The upload could not be read; try again."), "error")
-        return redirect(_report_url(assignment, "evidence"))
-    files = [item for item in request.files.getlist("photos") + request.files.getlist("documents")
-             if item and item.filename]
-    try:
-        services.check_evidence_change(assignment, current_user)
-        uploads = [store_upload(item) for item in files]
-        added = services.add_evidence(assignment, current_user, uploads)
-    except UploadError as error:
-        db.session.rollback()
-        flash(upload_error_message(error), "error")
-        flash(_("Nothing was added: choose the files again."), "info")
-        return redirect(_report_url(assignment, "evidence"))
-    except ReportError as error:
-        _refused(error)
-        return redirect(_report_url(assignment, "evidence"))
-    db.session.commit()
-    flash(_("%(count)s file(s) added.", count=len(added)), "success")
-    return redirect(_report_url(assignment, "evidence"))
-
-
-@bp.route("/<int:assignment_id>/evidence/<int:evidence_id>/remove", methods=["GET", "POST"])
-@login_required
-@permissions.require("campaigns.view")
-def remove_evidence(assignment_id, evidence_id):
-    assignment = _reporter_assignment(assignment_id)
-    evidence = services.evidence_item(assignment, evidence_id)
-    if evidence is None:
-        abort(404)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            services.remove_evidence_from(assignment, evidence, current_user)
-        except ReportError as error:
-            _refused(error)
-        else:
-            db.session.commit()
-            flash(_("The file has been removed from the report."), "success")
-        return redirect(_report_url(assignment, "evidence"))
-    return render_template("reporting/remove_evidence.html", form=form, assignment=assignment, evidence=evidence)
 
 
 @bp.route("/<int:assignment_id>/approve", methods=["POST"])
@@ -374,3 +268,6 @@ def lock_exceptions(campaign_id):
         now=utcnow(),
         may_grant=campaign.status == CampaignStatus.ACTIVE.value and bool(units),
     )
+
+
+from . import report_views  # noqa: E402,F401 - registers the reporter's writes on bp

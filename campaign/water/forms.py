@@ -5,6 +5,7 @@ from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..fieldforms.forms import idempotency_key_field
 from ..validators import NumberRange
 from .messages import DANGER_LABELS, KIND_LABELS
 
@@ -58,6 +59,7 @@ class WaterPointForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)], filters=[_strip])
     photos = photos_field(_l("Photos"))
     version = HiddenField()
+    idempotency_key = idempotency_key_field()
 
     FIELDS = ("name", "kind", "latitude", "longitude", "is_key", "danger_level", "has_permanent_sign",
               "sign_count", "life_buoys", "poles", "ropes", "has_fence", "responsible_name",
@@ -80,6 +82,7 @@ class PatrolForm(FlaskForm):
     findings = TextAreaField(_l("Problems found and how they were handled"), validators=[Length(max=5000)],
                              filters=[_strip])
     photos = photos_field(_l("Photos"))
+    idempotency_key = idempotency_key_field()
 
 
 class HazardForm(FlaskForm):
@@ -90,12 +93,14 @@ class HazardForm(FlaskForm):
     owner_name = StringField(_l("Who must rectify it"), validators=[InputRequired(REQUIRED), Length(max=60)],
                              filters=[_strip])
     photos = photos_field(_l("Photos"))
+    idempotency_key = idempotency_key_field()
 
 
 class HazardStatusForm(FlaskForm):
     status = HiddenField()
     closing_note = TextAreaField(_l("How it was rectified"), validators=[Length(max=5000)], filters=[_strip])
     photos = photos_field(_l("Photos of the rectified place"))
+    idempotency_key = idempotency_key_field()
 
 
 class ConfirmForm(FlaskForm):

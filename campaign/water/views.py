@@ -5,8 +5,10 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import permissions
 from ..evidence.services import UploadError, send_stored_file, store_upload, upload_error_message
+from ..database import utcnow
 from ..extensions import db
-from ..timeutil import format_local, local_to_utc, local_today
+from ..fieldforms import answers
+from ..timeutil import format_local, local_to_utc, local_today, to_local
 from . import forms_export, io, services
 from .forms import (
     ConfirmForm,
@@ -63,14 +65,14 @@ def _hazard_or_404(hazard_id):
     return hazard
 
 
-def _show_error(form, error):
-    """The message beside the field to correct, or at the top of the page."""
+def _refused(form, error, page):
+    """Nothing saved: the message beside the field to correct, or at the top (page or JSON)."""
     target = getattr(form, error.field, None) if error.field else None
     message = water_error_message(error)
-    if target is not None:
-        target.errors = [*target.errors, message]
-    else:
-        flash(message, "error")
+    if target is None:
+        return answers.invalid(form, page, message)
+    target.errors = [*target.errors, message]
+    return answers.invalid(form, page)
 
 
 def _chosen_files(form):
@@ -169,29 +171,34 @@ def new():
         form.unit_id.data = request.args.get("village", current_user.unit.id, type=int)
         form.kind.data = "pond"
         form.danger_level.data = "medium"
-    if form.validate_on_submit():
-        unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
-        uploads = _store_photos(form)
-        if uploads is not None:
-            try:
-                point = services.create_water_point(actor=current_user, unit=unit, **form.point_fields())
-                for upload in uploads:
-                    services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
-            except services.WaterError as error:
-                db.session.rollback()
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                _flash_saved(point)
-                return redirect(url_for("water.detail", point_id=point.id))
-    return render_template("water/form.html", form=form, point=None)
+
+    def page():
+        return render_template("water/form.html", form=form, point=None)
+
+    if not form.validate_on_submit():
+        return answers.invalid(form, page) if request.method == "POST" else page()
+    unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer
+    uploads = _store_photos(form)
+    if uploads is None:
+        return answers.invalid(form, page)
+    try:
+        point = services.create_water_point(actor=current_user, unit=unit, **form.point_fields())
+        for upload in uploads:
+            services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
+    except services.WaterError as error:
+        return _refused(form, error, page)
+    return answers.done(claimed, url_for("water.detail", point_id=point.id), _saved_notices(point))
 
 
-def _flash_saved(point):
-    flash(_("Water point %(name)s saved.", name=point.name), "success")
+def _saved_notices(point):
+    notices = [("success", _("Water point %(name)s saved.", name=point.name))]
     if point.needs_position_check:
-        flash(_("The position lies far outside the county: the point was saved and marked for a second look. "
-                "Check the latitude and longitude."), "error")
+        notices.append(("error", _("The position lies far outside the county: the point was saved and marked for "
+                                   "a second look. Check the latitude and longitude.")))
+    return notices
 
 
 @bp.route("/<int:point_id>")
@@ -213,24 +220,32 @@ def edit(point_id):
         form.version.data = point.version
         form.latitude.data = f"{point.latitude:.6f}".rstrip("0").rstrip(".")
         form.longitude.data = f"{point.longitude:.6f}".rstrip("0").rstrip(".")
-    if form.validate_on_submit():
-        unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
-        uploads = _store_photos(form)
-        if uploads is not None:
-            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
-            try:
-                services.update_water_point(point, actor=current_user, unit=unit, expected_version=expected,
-                                            **form.point_fields())
-                for upload in uploads:
-                    services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
-            except services.WaterError as error:
-                db.session.rollback()
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                _flash_saved(point)
-                return redirect(url_for("water.detail", point_id=point.id))
-    return render_template("water/form.html", form=form, point=point)
+
+    def page():
+        return render_template("water/form.html", form=form, point=point)
+
+    if not form.validate_on_submit():
+        return answers.invalid(form, page) if request.method == "POST" else page()
+    unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer
+    uploads = _store_photos(form)
+    if uploads is None:
+        return answers.invalid(form, page)
+    expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        services.update_water_point(point, actor=current_user, unit=unit, expected_version=expected,
+                                    **form.point_fields())
+        for upload in uploads:
+            services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
+    except services.WaterError as error:
+        if error.code == "changed_meanwhile" and answers.wants_json():
+            db.session.rollback()
+            theirs = {name: getattr(point, name) for name in (*WaterPointForm.FIELDS, "version")}
+            return answers.conflict(water_error_message(error), theirs, page)
+        return _refused(form, error, page)
+    return answers.done(claimed, url_for("water.detail", point_id=point.id), _saved_notices(point))
 
 
 @bp.route("/<int:point_id>/archive", methods=["GET", "POST"])
@@ -281,29 +296,35 @@ def new_patrol(point_id):
     point = _point_or_404(point_id)
     form = PatrolForm()
     if request.method == "GET":
-        form.patrol_date.data = local_today()
+        now = to_local(utcnow())
+        form.patrol_date.data = now.date()
+        form.patrol_time.data = now.time().replace(second=0, microsecond=0)
         form.patroller_name.data = current_user.display_name or ""
-    if form.validate_on_submit():
-        uploads = _store_photos(form)
-        if uploads is not None:
-            try:
-                patrol = services.record_patrol(
-                    point, actor=current_user,
-                    patrolled_at=local_to_utc(form.patrol_date.data, form.patrol_time.data),
-                    patroller_name=form.patroller_name.data, sign_intact=form.sign_intact.data,
-                    rescue_equipment_present=form.rescue_equipment_present.data,
-                    people_swimming=form.people_swimming.data or 0, findings=form.findings.data,
-                )
-                for upload in uploads:
-                    services.attach_photo(point, actor=current_user, upload=upload, purpose="patrol", patrol=patrol)
-            except services.WaterError as error:
-                db.session.rollback()
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Patrol recorded."), "success")
-                return redirect(url_for("water.detail", point_id=point.id))
-    return render_template("water/patrol_form.html", form=form, point=point)
+
+    def page():
+        return render_template("water/patrol_form.html", form=form, point=point)
+
+    if not form.validate_on_submit():
+        return answers.invalid(form, page) if request.method == "POST" else page()
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer
+    uploads = _store_photos(form)
+    if uploads is None:
+        return answers.invalid(form, page)
+    try:
+        patrol = services.record_patrol(
+            point, actor=current_user,
+            patrolled_at=local_to_utc(form.patrol_date.data, form.patrol_time.data),
+            patroller_name=form.patroller_name.data, sign_intact=form.sign_intact.data,
+            rescue_equipment_present=form.rescue_equipment_present.data,
+            people_swimming=form.people_swimming.data or 0, findings=form.findings.data,
+        )
+        for upload in uploads:
+            services.attach_photo(point, actor=current_user, upload=upload, purpose="patrol", patrol=patrol)
+    except services.WaterError as error:
+        return _refused(form, error, page)
+    return answers.done(claimed, url_for("water.detail", point_id=point.id), [("success", _("Patrol recorded."))])
 
 
 @bp.route("/<int:point_id>/hazards/new", methods=["GET", "POST"])
@@ -314,24 +335,28 @@ def new_hazard(point_id):
     form = HazardForm()
     if request.method == "GET":
         form.found_on.data = local_today()
-    if form.validate_on_submit():
-        uploads = _store_photos(form)
-        if uploads is not None:
-            try:
-                hazard = services.record_hazard(
-                    point, actor=current_user, found_on=form.found_on.data, description=form.description.data,
-                    rectify_by=form.rectify_by.data, owner_name=form.owner_name.data,
-                )
-                for upload in uploads:
-                    services.attach_photo(point, actor=current_user, upload=upload, purpose="hazard", hazard=hazard)
-            except services.WaterError as error:
-                db.session.rollback()
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Hazard recorded."), "success")
-                return redirect(url_for("water.detail", point_id=point.id))
-    return render_template("water/hazard_form.html", form=form, point=point)
+
+    def page():
+        return render_template("water/hazard_form.html", form=form, point=point)
+
+    if not form.validate_on_submit():
+        return answers.invalid(form, page) if request.method == "POST" else page()
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer
+    uploads = _store_photos(form)
+    if uploads is None:
+        return answers.invalid(form, page)
+    try:
+        hazard = services.record_hazard(
+            point, actor=current_user, found_on=form.found_on.data, description=form.description.data,
+            rectify_by=form.rectify_by.data, owner_name=form.owner_name.data,
+        )
+        for upload in uploads:
+            services.attach_photo(point, actor=current_user, upload=upload, purpose="hazard", hazard=hazard)
+    except services.WaterError as error:
+        return _refused(form, error, page)
+    return answers.done(claimed, url_for("water.detail", point_id=point.id), [("success", _("Hazard recorded."))])
 
 
 @bp.route("/hazards/<int:hazard_id>/status", methods=["GET", "POST"])
@@ -344,25 +369,28 @@ def hazard_status(hazard_id):
     if hazard.status == HazardStatus.CLOSED.value:
         flash(water_error_message(services.WaterError("bad_transition")), "error")
         return redirect(url_for("water.detail", point_id=point.id))
-    if form.validate_on_submit():
-        wanted = form.status.data
-        uploads = _store_photos(form) if wanted == HazardStatus.CLOSED.value else []
-        if uploads is not None:
-            try:
-                for upload in uploads:
-                    services.attach_photo(point, actor=current_user, upload=upload, purpose="closing", hazard=hazard)
-                services.move_hazard(hazard, actor=current_user, status=wanted,
-                                     closing_note=form.closing_note.data or "")
-            except services.WaterError as error:
-                db.session.rollback()
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Hazard closed.") if wanted == HazardStatus.CLOSED.value
-                      else _("Hazard marked as being rectified."), "success")
-                return redirect(url_for("water.detail", point_id=point.id))
-    return render_template("water/hazard_status.html", form=form, hazard=hazard, point=point,
-                           overdue=services.hazard_overdue(hazard))
+
+    def page():
+        return render_template("water/hazard_status.html", form=form, hazard=hazard, point=point,
+                               overdue=services.hazard_overdue(hazard))
+
+    if not form.validate_on_submit():
+        return answers.invalid(form, page) if request.method == "POST" else page()
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer
+    wanted = form.status.data
+    uploads = _store_photos(form) if wanted == HazardStatus.CLOSED.value else []
+    if uploads is None:
+        return answers.invalid(form, page)
+    try:
+        for upload in uploads:
+            services.attach_photo(point, actor=current_user, upload=upload, purpose="closing", hazard=hazard)
+        services.move_hazard(hazard, actor=current_user, status=wanted, closing_note=form.closing_note.data or "")
+    except services.WaterError as error:
+        return _refused(form, error, page)
+    message = _("Hazard closed.") if wanted == HazardStatus.CLOSED.value else _("Hazard marked as being rectified.")
+    return answers.done(claimed, url_for("water.detail", point_id=point.id), [("success", message)])
 
 
 # --- Photos --------------------------------------------------------------------------------------------

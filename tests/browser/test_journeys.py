@@ -151,21 +151,14 @@ def test_journey2_a_report_with_a_photo_is_returned_corrected_and_approved(
 
     reporter.get_by_label("数量").fill("6")
     reporter.get_by_label("地点或内容（选填）").fill("村口、进山路口")
-    reporter.get_by_role("button", name="添加", exact=True).click()
-    reporter.wait_for_load_state()
-    assert "6 / 10 块" in reporter.locator("#figure").inner_text()
-    screenshot(reporter, "journey2-02-phone-instalment-added")
-
     reporter.get_by_label("拍照").set_input_files(str(photo))
-    reporter.get_by_role("button", name="上传", exact=True).click()
-    reporter.wait_for_load_state()
+    screenshot(reporter, "journey2-02-phone-one-pass-filled")
+    with reporter.expect_navigation():
+        reporter.get_by_role("button", name="上报", exact=True).click()
+    assert "6 / 10 块" in reporter.locator("#figure").inner_text()
     thumbnail = reporter.locator("#evidence img")
     assert thumbnail.count() == 1
     assert image_loaded(thumbnail)
-    screenshot(reporter, "journey2-03-phone-photo-uploaded")
-
-    reporter.get_by_role("button", name="上报", exact=True).click()
-    reporter.wait_for_load_state()
     assert "报告已上报，等待审核。" in flashes(reporter)
     assert "已上报" in reporter.locator("h1").inner_text()
     assert fits_the_phone(reporter)
@@ -195,13 +188,11 @@ def test_journey2_a_report_with_a_photo_is_returned_corrected_and_approved(
     screenshot(reporter, "journey2-07-phone-sees-the-reason")
 
     reporter.get_by_label("数量").fill("4")
-    reporter.get_by_role("button", name="添加", exact=True).click()
-    reporter.wait_for_load_state()
-    assert "10 / 10 块" in reporter.locator("#figure").inner_text()
     reporter.get_by_label("备注").fill("已在后山路口补设 4 块，共 10 块")
     screenshot(reporter, "journey2-08-phone-corrected")
-    reporter.get_by_role("button", name="上报", exact=True).click()
-    reporter.wait_for_load_state()
+    with reporter.expect_navigation():
+        reporter.get_by_role("button", name="上报", exact=True).click()
+    assert "10 / 10 块" in reporter.locator("#figure").inner_text()
     assert "报告已上报，等待审核。" in flashes(reporter)
     assert "已上报" in reporter.locator("h1").inner_text()
     screenshot(reporter, "journey2-09-phone-resubmitted")

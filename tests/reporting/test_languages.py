@@ -1,4 +1,8 @@
 """The reporting pages read in Chinese by default, and in English when chosen."""
+import json
+import re
+from html import unescape
+
 from campaign.evidence.services import store_bytes
 from campaign.reporting import services
 from tests.reporting.conftest import jpeg_bytes
@@ -16,9 +20,12 @@ def test_the_reporters_pages_are_in_chinese(as_village_reporter, db, users, runn
     tasks = page(as_village_reporter.get("/reports/"))
     assert "我的任务" in tasks and "截止时间" in tasks and "已上报 0 / 2 项" in tasks
     html = page(as_village_reporter.get(f"/reports/{report.id}"))
-    for text in ("累计已填报", "新增填报数量", "拍照", "从相册选择照片或文件", "上传",
+    for text in ("累计已填报", "本次新增数量", "拍照", "从相册选择照片或文件", "上传",
                  "暂存", "上报", "办理记录", "上传佐证材料", "目标", "10 块"):
         assert text in html, text
+    messages = json.loads(unescape(re.search(r'data-messages="([^"]*)"', html).group(1)))
+    assert messages["file_too_large"] == "“{name}”过大：每个文件最多 10 MB。"
+    assert messages["queued"] == "网络中断，已存入待上传，恢复后自动发送。"
     confirm = page(as_village_reporter.get(f"/reports/{report.id}/evidence/{photo.id}/remove"))
     assert "确定从“设置永久性宣传标牌”的报告中删除“村口标牌.jpg”吗？" in confirm
 

@@ -73,29 +73,30 @@ def test_each_instalment_is_audited_with_its_quantity_and_the_new_total(db, user
     ("-1", "请填写数量：0 或正整数。"),
     ("abc", "请填写数量：0 或正整数。"),
     ("2.5", "请填写数量：0 或正整数。"),
-    ("", "请填写数量：0 或正整数。"),
 ])
 def test_a_bad_quantity_is_refused_and_what_was_typed_is_kept(as_village_reporter, db, running, quantity,
                                                              message):
     report = running.signs_a1
-    response = as_village_reporter.post_form(f"/reports/{report.id}/instalments",
+    response = as_village_reporter.post_form(f"/reports/{report.id}",
                                              {"quantity": quantity, "reported_on": str(running.campaign.start_date),
-                                              "place": "村口"})
+                                              "place": "村口", "note": "已全部安装", "version": "1", "save": "y"})
     html = page(response)
     assert response.status_code == 200
     assert message in html
-    assert 'value="村口"' in html
+    assert 'value="村口"' in html and "已全部安装" in html
+    assert fresh(db, report.id).note == ""
     assert db.session.scalar(select(Instalment).where(Instalment.assignment_id == report.id)) is None
 
 
 def test_an_instalment_dated_in_the_future_or_outside_the_campaign_is_refused(as_village_reporter, db, running):
     report = running.signs_a1
-    url = f"/reports/{report.id}/instalments"
+    url = f"/reports/{report.id}"
     tomorrow = local_today() + timedelta(days=1)
-    html = page(as_village_reporter.post_form(url, {"quantity": "2", "reported_on": str(tomorrow)}))
+    html = page(as_village_reporter.post_form(url, {"quantity": "2", "reported_on": str(tomorrow), "version": "1"}))
     assert "日期不能晚于今天" in html and f'value="{tomorrow}"' in html
     before_start = running.campaign.start_date - timedelta(days=1)
-    html = page(as_village_reporter.post_form(url, {"quantity": "2", "reported_on": str(before_start)}))
+    html = page(as_village_reporter.post_form(url, {"quantity": "2", "reported_on": str(before_start),
+                                                    "version": "1"}))
     assert "日期须在专项行动期间" in html
     assert services.quantity_total(report) == 0
 

@@ -90,7 +90,7 @@ def test_the_point_picker_is_hidden_until_its_script_runs_and_is_bound_to_the_in
     assert re.search(r'<div class="point-picker" hidden\s', html)
     assert 'data-latitude-input="latitude"' in html and 'data-longitude-input="longitude"' in html
     assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", html) == []
-    scripts = re.findall(r'<script src="([^"]+)"', html)
+    scripts = re.findall(r'<script src="([^"?]+)(?:\?v=[0-9a-f]+)?"', html)
     assert scripts == ["/static/vendor/leaflet/leaflet.js", "/static/js/point-picker.js"]
     tiles = re.search(r'data-tiles="([^"]+)"', html).group(1).replace("&#34;", '"')
     assert json.loads(tiles)["tiles"][0]["url"] == maps.OSM_URL

@@ -1,0 +1,1 @@
+"""Forms filled in the field: idempotency keys and the JSON answers scripts and the offline outbox rely on."""

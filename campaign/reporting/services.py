@@ -364,12 +364,19 @@ def _record(action, assignment, actor, before=None, after=None):
 
 def save_report(assignment: Assignment, actor, *, expected_version, note, done=None,
                 now: datetime | None = None) -> Assignment:
-    """Save the note (and, for a yes/no task, done) as a draft."""
+    """Save the note (and, for a yes/no task, done) as a draft.
+
+    The version is checked only when the save would change what is stored: a one-pass form that only
+    adds a figure or photos (its note as it was, the report still a draft) overwrites nobody, so two
+    such forms sent from the same page — one after the other from the offline outbox — both go in."""
     _check_reporter(assignment, actor, now)
     _lock_row(assignment)
-    _check_version(assignment, expected_version)
-    _check_editable(assignment)
     note = (note or "").strip()
+    unchanged = (note == assignment.note and (done is None or bool(done) == assignment.done)
+                 and assignment.status in (AssignmentStatus.NOT_STARTED.value, AssignmentStatus.DRAFT.value))
+    if not unchanged:
+        _check_version(assignment, expected_version)
+    _check_editable(assignment)
     if len(note) > MAX_NOTE_LENGTH:
         raise ReportError("note_too_long", max=MAX_NOTE_LENGTH)
     before = snapshot(assignment, REPORT_FIELDS)

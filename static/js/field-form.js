@@ -244,6 +244,15 @@
     this.status.before(panel);
   };
 
+  /* What went to the outbox is no longer the form's: empty it, and a new sending gets a new key. */
+  FieldForm.prototype.clear = function () {
+    this.files.forEach(function (entry) { entry.item.remove(); });
+    this.files = [];
+    this.form.reset();
+    this.renewKey();
+    this.showTotal();
+  };
+
   FieldForm.prototype.renewKey = function () {
     var key = this.form.querySelector("[name=idempotency_key]");
     if (key) { key.value = newKey(); }
@@ -291,7 +300,7 @@
       if (window.CampaignOutbox && typeof window.CampaignOutbox.enqueue === "function") {
         var label = self.form.dataset.label || document.title;
         Promise.resolve(window.CampaignOutbox.enqueue({url: url, label: label, fields: fields}))
-          .then(function () { self.say(text("queued"), "info"); },
+          .then(function () { self.clear(); self.say(text("queued"), "info"); },
                 function () { self.say(text("network_failed"), "error"); });
       } else {
         self.say(text("network_failed"), "error");

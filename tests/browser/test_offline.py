@@ -1,6 +1,7 @@
 """On a phone without signal: visited pages open from the service worker's cache, a form saved
 offline waits in the outbox with a badge, and it is delivered exactly once when the signal returns."""
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -41,10 +42,14 @@ def waiting_badge(page, count):
     page.locator("#outbox-badge", has_text=f"{count} 条待上传").wait_for()
 
 
+QUEUED = "网络中断，已存入待上传，恢复后自动发送。"
+
+
 def capture_instalment_offline(page, quantity, waiting=1):
+    """The one-pass report form, sent with no signal: field-form.js hands it to the outbox."""
     page.get_by_label("数量").fill(str(quantity))
-    page.get_by_role("button", name="添加", exact=True).click()
-    page.get_by_text("已保存在本机，联网后自动上传。").wait_for()
+    page.get_by_role("button", name="暂存", exact=True).click()
+    page.get_by_text(QUEUED).wait_for()
     waiting_badge(page, waiting)
 
 
@@ -97,7 +102,7 @@ def test_the_outbox_sends_in_order_with_the_same_fields_and_a_fresh_token(live_s
     sent = []
     page.on("request", lambda request: sent.append(request.post_data_buffer) if request.method == "POST" else None)
 
-    page.locator(".instalment-form input[name=csrf_token]").evaluate("input => { input.value = 'expired-token'; }")
+    page.locator(".report-form input[name=csrf_token]").evaluate("input => { input.value = 'expired-token'; }")
     page.context.set_offline(True)
     capture_instalment_offline(page, 2)
     capture_instalment_offline(page, 3, waiting=2)
@@ -230,18 +235,26 @@ def test_a_form_sent_while_the_link_drops_on_the_way_waits_in_the_outbox(live_se
     page = phone_page
     start_offline_ready(page, live_server)
     page.goto(f"{live_server}/reports/{report}")
-    page.context.route("**/reports/*/instalments", lambda route: route.abort("connectionreset"))
+
+    def dropped_on_the_way(route):
+        if route.request.method == "POST":
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.context.route(f"**/reports/{report}", dropped_on_the_way)
 
     page.get_by_label("数量").fill("4")
-    page.get_by_role("button", name="添加", exact=True).click()  # the phone believes it is online
-    page.wait_for_url(f"{live_server}/outbox")
-    item = page.locator(".outbox-item")
-    assert "设置永久性宣传标牌 · 新增填报数量" in item.inner_text()
+    page.get_by_role("button", name="暂存", exact=True).click()  # the phone believes it is online
+    page.get_by_text(QUEUED).wait_for()
     waiting_badge(page, 1)
-    screenshot(page, "offline-outbox-after-a-dropped-link")
     assert instalments_of(report) == []
+    page.goto(f"{live_server}/outbox")
+    item = page.locator(".outbox-item")
+    assert "设置永久性宣传标牌" in item.inner_text()
+    screenshot(page, "offline-outbox-after-a-dropped-link")
 
-    page.context.unroute("**/reports/*/instalments")
+    page.context.unroute(f"**/reports/{report}")
     assert page.evaluate("CampaignOutbox.flush().then(() => CampaignOutbox.flush()).then(() => CampaignOutbox.count())") == 0
     assert instalments_of(report) == [4]
     item.wait_for(state="detached")
@@ -255,12 +268,12 @@ def test_each_page_view_gets_its_own_idempotency_keys(live_server, phone_page, t
 
     def with_a_server_key(route):  # as a page whose forms carry a key rendered by the server
         response = route.fetch()
-        body = response.text().replace("<h3>", '<input type="hidden" name="idempotency_key" value="from-the-server"><h3>', 1)
+        body = re.sub(r'(name="idempotency_key"[^>]*value=")[^"]*', r"\1from-the-server", response.text())
         route.fulfill(response=response, body=body)
 
     page.context.route(f"**/reports/{report}", with_a_server_key)
     page.goto(f"{live_server}/reports/{report}")
-    key = page.locator(".instalment-form input[name=idempotency_key]")
+    key = page.locator(".report-form input[name=idempotency_key]")
     first = key.input_value()
     assert first != "from-the-server" and len(first) == 32
 

@@ -188,7 +188,9 @@ def test_json_413_names_the_limit(as_village_reporter, app, db, running, monkeyp
     response = one_pass(as_village_reporter, running.signs_a1, save="y", headers=JSON,
                         photos=[("大照片.jpg", b"\xff" * (1024 * 1024 + 1))])
     assert response.status_code == 413
-    assert response.get_json() == {"ok": False, "message": "上传内容过大：每次最多 1 MB，请分几次上传。"}
+    answer = response.get_json()
+    assert answer["ok"] is False and answer["limit_mb"] == 1
+    assert "每次最多 1 MB" in answer["message"] and "本次没有保存任何内容" in answer["message"]
 
 
 def test_a_yes_no_task_is_done_with_its_document_in_one_pass(as_township_officer, db, running):

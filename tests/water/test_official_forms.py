@@ -6,8 +6,8 @@ from datetime import date
 import openpyxl
 import pytest
 
-from campaign.printing import MIN_SCALE, PAGE_PIXELS, column_pixels
 from campaign.water import forms_export
+from tests.print_checks import assert_legible
 from tests.water.conftest import make_patrol, make_point
 from tests.water.test_exports import patrol_row, register_row
 
@@ -25,15 +25,6 @@ def cell_texts(sheet) -> list[str]:
 
 def signature_text(sheet) -> str:
     return next(text for text in cell_texts(sheet) if text.startswith("填报单位（盖章）"))
-
-
-def widths(sheet) -> list[int]:
-    """The widths as set (files store them with a padding of about 0.71), a column range once per column."""
-    found = {}
-    for dimension in sheet.column_dimensions.values():
-        for column in range(dimension.min, dimension.max + 1):
-            found[column] = int(dimension.width)
-    return list(found.values())
 
 
 @pytest.mark.parametrize("build", [
@@ -93,7 +84,7 @@ def test_the_forms_fit_one_page_wide_at_seventy_percent_or_more(group):
                  forms_export.patrol_workbook([patrol_row()], group, FILLED_ON)):
         sheet = open_sheet(data)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sum(column_pixels(width) for width in widths(sheet)) * MIN_SCALE / 100 <= PAGE_PIXELS + 15
+        assert_legible(sheet)
         assert sheet.page_setup.useFirstPageNumber and (sheet.page_setup.firstPageNumber or 1) == 1  # per sheet
         assert "&A" in sheet.oddFooter.center.text and "&N" not in sheet.oddFooter.center.text
 

@@ -213,3 +213,27 @@ def test_libreoffice_numbers_the_pages_of_each_sheet_from_one(built, as_county_o
     first_pages = {sheet for sheet, page in footers if page == "1"}
     assert first_pages == {"封面", "汇总表", "明细表", "乡镇上报数", "未报及退回单位", "乡镇总结"}
     assert not re.search(r"共\s*\d+\s*页", text)
+
+
+def print_page(client, campaign) -> str:
+    response = client.get(f"/summary/campaigns/{campaign.id}/print")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_print_page_prints_the_total_once_and_keeps_captions_with_their_tables(built, as_county_officer):
+    html = print_page(as_county_officer, built.campaign)
+    assert "<tfoot" not in html  # a table footer repeats under every part of a split table
+    assert html.count('<tr class="total">') == len(built.campaign.tasks)
+    css = open("static/css/summary-print.css", encoding="utf-8").read()
+    assert re.search(r"\.caption \{[^}]*break-after: avoid", css)
+    assert re.search(r"\.task-table \{[^}]*break-inside: avoid", css)
+    assert "table-footer-group" not in css
+
+
+def test_the_print_page_names_its_scope_measures_and_signature(built, as_township_officer):
+    html = print_page(as_township_officer, built.campaign)
+    assert "森林防火宣传月汇总表（玲珑街道）" in html
+    assert "设置永久性宣传标牌（≥10块）" in html and "制定实施方案（是/否）" in html
+    assert "已退回" in html and "逾期" in html and "未报" in html and "已完成" in html and "未完成" in html
+    assert "填报单位（盖章）：玲珑街道" in html and "审核人（负责人）" in html

@@ -15,6 +15,7 @@ Page numbers restart on every sheet (``set_start_page(1)``); the footer names th
 import math
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 A4 = 9
 PAGE_PIXELS = 1040
@@ -31,6 +32,7 @@ def column_pixels(width: float) -> int:
     return int(width * PIXELS_PER_UNIT + 5)
 
 
+@lru_cache(maxsize=8192)  # names repeat on thousands of rows
 def display_width(text: str) -> int:
     """Width in half-width cells: a CJK or full-width character counts 2."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

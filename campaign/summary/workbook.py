@@ -56,21 +56,26 @@ def write_cover(book, formats, data):
 
 
 def write_late(book, formats, data):
-    widths = [6, 16, 20, 28, 12, 12, 16]
-    heads = [_("No."), _("Township / street"), _("Unit"), _("Task"), _("Status"), _("Contact"), _("Phone")]
+    widths, heads = county_column(data, [16, 20, 28, 12, 12, 16],
+                                  [_("Township / street"), _("Unit"), _("Task"), _("Status"), _("Contact"), _("Phone")])
+    widths, heads = [6] + widths, [_("No.")] + heads
     sheet = Sheet(book, formats, sheet_names()["late"], data.title(_("Late and missing units")), widths)
     for col, label in enumerate(heads):
         sheet.header(1, col, label)
     sheet.fit_texts(1, heads)
+    status_col = len(heads) - 3
     row = 1
     for index, late in enumerate(data.late, start=1):
         row = index + 1
-        values = [str(index), late.township_name, late.unit_name, late.task_title,
+        values = [late.township_name, late.unit_name, late.task_title,
                   data.status_labels.get(late.status, late.status), late.contact_name, late.phone]
+        if data.city_scale:
+            township = data.township_of(late.township_id)
+            values.insert(0, township.county if township else "")
         sheet.number(row, 0, index)
-        for col, value in enumerate(values[1:], start=1):
-            sheet.text(row, col, value, "text_c" if col == 4 else "text")
-        sheet.fit_texts(row, values)
+        for col, value in enumerate(values, start=1):
+            sheet.text(row, col, value, "text_c" if col == status_col else "text")
+        sheet.fit_texts(row, [""] + values)
     sheet.sign(row + 1, data)
 
 

@@ -180,6 +180,7 @@ def city(db):
     for village in villages:
         make_report(campaign, task, village, "submitted", campaign.deadline_at, (4,))
         db.session.add(WaterPoint(unit=village, name="山塘", kind="pond", latitude=30.0, longitude=119.9))
+    make_report(campaign, make_task(campaign, "制定实施方案", kinds=("village",), measure="done"), villages[0])
     db.session.commit()
     return campaign
 
@@ -197,6 +198,8 @@ def test_a_city_workbook_adds_the_county_and_sorts_naturally(app, city, tmp_path
     assert [(row[0].value, row[1].value) for row in water.iter_rows(min_row=3, max_row=5)] == [
         ("富阳区", "1-1镇"), ("富阳区", "1-10镇"), ("桐庐县", "2-1镇")]
     assert book["乡镇上报数"]["A2"].value == "县（区）"
+    late = book["未报及退回单位"]
+    assert [late["B2"].value, late["C2"].value] == ["县（区）", "乡镇（街道）"]
     assert book["汇总表"]["A1"].value.endswith("（杭州市）")
 
 

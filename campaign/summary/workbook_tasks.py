@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 
 from .workbook_sheet import Sheet, county_column, sheet_names
 
-# Widths hold the header on one line at most two (宋体 10 pt: a 3-character label needs 6).
+# Widths hold a header on two lines at most (宋体 10 pt: a 3-character label needs 6); the 类型 column
+# (11) holds "乡镇（街道）" on one line, so its bracket never wraps alone.
 COUNT_COLUMNS = [("expected", 5), ("submitted", 6), ("late", 5), ("missing", 5), ("returned", 6)]
 QUANTITY_COLUMNS = [("reported", 7), ("target_total", 6), ("pct", 6)]
 DONE_COLUMNS = [("done", 6), ("not_done", 6), ("pct", 6)]
@@ -132,7 +133,7 @@ def detail_columns(task, data):
 def write_detail(book, formats, data):
     tasks = data.progress.tasks
     columns_per_task = [detail_columns(task, data) for task in tasks]
-    fixed_widths, fixed_heads = county_column(data, [14, 16, 8], [_("Township / street"), _("Unit"), _("Kind")])
+    fixed_widths, fixed_heads = county_column(data, [14, 16, 11], [_("Township / street"), _("Unit"), _("Kind")])
     widths, blocks = task_blocks(fixed_widths, columns_per_task)
     sheet = Sheet(book, formats, sheet_names()["detail"], data.title(_("Detail by village")), widths, 2,
                   fixed_columns=len(fixed_widths), blocks=blocks)

@@ -22,6 +22,7 @@ Every figure comes from GROUP BY aggregates in a fixed number of queries, whatev
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from natsort import natsort_keygen
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -463,7 +464,9 @@ def _unit_rows(campaign, scope_unit, task_by_id) -> list[Row]:
 
 
 KIND_ORDER = {kind: index for index, kind in enumerate(UnitKind.values())}
+_natural = natsort_keygen()
 
 
 def _unit_order(row: Row):
-    return (KIND_ORDER.get(row.kind, 99), row.code is None, row.code or "", row.name)
+    """By kind, then division code, then name, in natural order ("1-1镇" before "1-10镇")."""
+    return (KIND_ORDER.get(row.kind, 99), row.code is None, _natural(row.code or ""), _natural(row.name))

@@ -7,8 +7,11 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..campaigns.services import visible_campaign
 from ..progress.services import progress_scope
+from ..printing import signature_lines
 from .workbook import build_workbook
 from .workbook_data import gather
+from .workbook_sheet import signature_labels
+from .workbook_tasks import task_heading
 
 bp = Blueprint("summary", __name__, url_prefix="/summary")
 
@@ -54,7 +57,9 @@ def workbook(campaign_id):
 def print_page(campaign_id):
     campaign, scope = exported_campaign(campaign_id)
     data = gather(campaign, scope, compiled_by=user_label(current_user), full=False)
-    return render_template("summary/print.html", data=data, campaign=campaign, progress=data.progress)
+    return render_template("summary/print.html", data=data, campaign=campaign, progress=data.progress,
+                           heading=lambda task: task_heading(task, data),
+                           signature=signature_lines(data.signature, signature_labels()))
 
 
 from . import township_views  # noqa: E402,F401

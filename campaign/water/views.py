@@ -9,7 +9,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..fieldforms import answers
 from ..timeutil import format_local, local_to_utc, local_today, to_local
-from . import forms_export, io, services
+from . import forms_data, forms_export, io, services
 from .forms import (
     ConfirmForm,
     HazardForm,
@@ -486,9 +486,11 @@ def official_forms():
 def _official_form_download(form, filters):
     group = form.group.data
     stamp = local_today()
+    signing = {"area": forms_data.form_area(current_user, filters),
+               "contacts": forms_data.form_contacts(current_user, group)}
     if form.form.data == "register":
         rows = io.export_records(services.all_water_points(current_user, filters))
-        data = forms_export.register_workbook(rows, group, filled_on=stamp)
+        data = forms_export.register_workbook(rows, group, filled_on=stamp, **signing)
         name = f"{forms_export.REGISTER_TITLE}-{stamp:%Y%m%d}.xlsx"
     else:
         patrols = services.patrols_for_export(current_user, filters, form.start.data, form.end.data)
@@ -498,7 +500,7 @@ def _official_form_download(form, filters):
             "sign_intact": patrol.sign_intact, "rescue_equipment_present": patrol.rescue_equipment_present,
             "people_swimming": patrol.people_swimming, "findings": patrol.findings,
         } for patrol, point_name, village, township in patrols]
-        data = forms_export.patrol_workbook(rows, group, filled_on=stamp)
+        data = forms_export.patrol_workbook(rows, group, filled_on=stamp, **signing)
         name = f"{forms_export.PATROL_TITLE}-{stamp:%Y%m%d}.xlsx"
     return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
 

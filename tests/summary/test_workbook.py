@@ -15,7 +15,7 @@ from tests.progress.dashboard_helpers import hand_built
 
 ALLOWED = ["admin", "county_officer", "township_officer", "inspector", "viewer"]
 DENIED = ["village_reporter", "school_reporter", "agency_reporter"]
-SHEETS = ["封面", "汇总表", "明细表", "未报及退回单位", "乡镇总结", "水域及隐患"]
+SHEETS = ["封面", "汇总表", "明细表", "乡镇上报数", "未报及退回单位", "乡镇总结", "水域及隐患"]
 
 
 @pytest.fixture
@@ -33,8 +33,13 @@ def load(content):
     return openpyxl.load_workbook(io.BytesIO(content))
 
 
+def read_table(content, sheet_name, **options):
+    """A sheet's table, without the blank row and the signature lines under it."""
+    return pd.read_excel(io.BytesIO(content), sheet_name=sheet_name, skipfooter=2, **options)
+
+
 def summary_frame(content):
-    return pd.read_excel(io.BytesIO(content), sheet_name=1, header=[1, 2], index_col=0)
+    return read_table(content, 1, header=[1, 2], index_col=0)
 
 
 @pytest.mark.parametrize("role", ALLOWED)
@@ -63,7 +68,7 @@ def test_a_campaign_out_of_sight_gives_404(db, built, as_county_officer):
 
 
 def test_the_workbook_has_the_form_sheets(built, as_county_officer):
-    assert load(download(as_county_officer, built)).sheetnames == SHEETS[:5]  # no water points: no water sheet
+    assert load(download(as_county_officer, built)).sheetnames == SHEETS[:6]  # no water points: no water sheet
 
 
 def test_the_summary_sheet_figures_equal_the_dashboards(built, tree, as_county_officer):
@@ -76,18 +81,21 @@ def test_the_summary_sheet_figures_equal_the_dashboards(built, tree, as_county_o
             if figures is None:
                 continue
             cells = frame.loc[row.name, frame.columns.get_level_values(0).str.startswith(task.title)]
-            assert list(cells.iloc[[0, 1, 3, 4, 5]]) == [
-                figures.reported, figures.target_total, figures.reached, figures.expected, figures.on_time
+            second = figures.target_total if task.is_quantity else figures.expected - figures.reported
+            assert list(cells.iloc[:7]) == [
+                figures.expected, figures.submitted, figures.late, figures.missing, figures.returned,
+                figures.reported, second,
             ]
-            rate = cells.iloc[2]
+            rate = cells.iloc[7]
             assert rate == "—" if figures.pct_reached is None else rate == pytest.approx(figures.pct_reached)
     totals = frame.loc["合计"]
     signs = totals[[c for c in frame.columns if c[0].startswith(built.signs.title)]]
-    assert list(signs) == [15, 40, pytest.approx(0.375), 1, 4, 2]
+    # 应报 4, 已上报 2, 逾期 1, 未报 1, 已退回 1, 上报数量 15, 目标 40, 完成率 37.5 %
+    assert list(signs) == [4, 2, 1, 1, 1, 15, 40, pytest.approx(0.375)]
 
 
 def test_the_detail_sheet_has_one_row_per_unit_with_its_township(built, as_county_officer):
-    frame = pd.read_excel(io.BytesIO(download(as_county_officer, built)), sheet_name=2, header=[1, 2])
+    frame = read_table(download(as_county_officer, built), 2, header=[1, 2])
     units = {(row.iloc[0], row.iloc[1]) for _, row in frame.iterrows()}
     assert units == {("玲珑街道", "夏禹桥村委会"), ("玲珑街道", "前山村委会"), ("玲珑街道", "玲珑山社区"),
                      ("太湖源镇", "白沙村委会"), ("太湖源镇", "太湖源幼儿园")}
@@ -98,7 +106,7 @@ def test_the_detail_sheet_has_one_row_per_unit_with_its_township(built, as_count
 
 def test_numbers_are_numbers_and_percentages_are_formatted(built, as_county_officer):
     sheet = load(download(as_county_officer, built))["汇总表"]
-    reported, rate = sheet.cell(4, 2), sheet.cell(4, 4)
+    reported, rate = sheet.cell(4, 7), sheet.cell(4, 9)
     assert reported.data_type == "n" and isinstance(reported.value, int)
     assert rate.data_type == "n" and rate.number_format == "0.0%"
     assert sheet.cell(4, 1).font.name == "宋体"
@@ -120,26 +128,25 @@ def test_a_unit_named_like_a_formula_stays_text(db, built, tree, as_county_offic
     assert contact and contact[0].hyperlink is None
 
 
-def test_every_sheet_prints_on_a4_landscape_fit_to_width_with_repeated_headers(built, as_county_officer):
+def test_every_sheet_prints_on_a4_landscape_numbered_per_sheet_with_repeated_headers(built, as_county_officer):
     book = load(download(as_county_officer, built))
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape"
         assert int(sheet.page_setup.paperSize) == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) in ((1, 0), (None, 0))
-        assert "第 &P 页，共 &N 页" in sheet.oddFooter.center.text
-    assert book["汇总表"].print_title_rows == "$2:$3"
-    assert book["明细表"].print_title_rows == "$2:$3"
+        assert sheet.page_setup.useFirstPageNumber  # page 1 on every sheet
+        assert "&A" in sheet.oddFooter.center.text and "第 &P 页" in sheet.oddFooter.center.text
+    assert book["汇总表"].print_title_rows == "$2:$3" and book["汇总表"].print_title_cols == "$A:$A"
+    assert book["明细表"].print_title_rows == "$2:$3" and book["明细表"].print_title_cols == "$A:$C"
     assert book["未报及退回单位"].print_title_rows == "$2:$2"
 
 
 def test_the_summary_sheet_has_merged_two_level_headers(built, as_county_officer):
     sheet = load(download(as_county_officer, built))["汇总表"]
     merged = {str(rng) for rng in sheet.merged_cells.ranges}
-    assert "A1:Y1" in merged  # title across 1 + 4 tasks × 6 columns
-    assert "A2:A3" in merged and "B2:G2" in merged
+    assert "A1:Q1" in merged  # the title over the first printed page: the unit column and two tasks of 8
+    assert "A2:A3" in merged and "B2:I2" in merged
     assert sheet["B2"].value.startswith(built.signs.title)
-    assert sheet["B3"].value == "上报数量"
+    assert sheet["G3"].value == "上报数量\n（块）"
 
 
 def test_the_cover_says_what_when_and_by_whom(built, users, as_county_officer):
@@ -154,7 +161,7 @@ def test_the_late_sheet_lists_units_not_in_with_contact_and_phone(db, built, tre
     tree.village_b1.contact_name = "李四"
     tree.village_b1.phone = "13900000000"
     db.session.commit()
-    frame = pd.read_excel(io.BytesIO(download(as_county_officer, built)), sheet_name=3, header=1, dtype=str)
+    frame = read_table(download(as_county_officer, built), 4, header=1, dtype=str)
     b1 = frame[frame["单位"] == "白沙村委会"].iloc[0]
     assert (b1["乡镇（街道）"], b1["联系人"], b1["联系电话"], b1["状态"]) == ("太湖源镇", "李四", "13900000000", "未填报")
     assert len(frame) == 3
@@ -164,11 +171,13 @@ def test_the_narratives_sheet_has_every_township_empty_when_none(db, built, tree
     db.session.add(TownshipSummary(campaign=built.campaign, unit=tree.township_a, work_done="悬挂横幅20条",
                                    problems="=1+1", status="submitted"))
     db.session.commit()
-    book = load(download(as_county_officer, built))
-    rows = {row[0].value: [cell.value for cell in row] for row in book["乡镇总结"].iter_rows(min_row=3)}
-    assert rows["玲珑街道"][2] == "悬挂横幅20条" and rows["玲珑街道"][4] == "=1+1"
-    assert book["乡镇总结"]["E3"].data_type == "s"
-    assert rows["太湖源镇"][2] in (None, "")
+    sheet = load(download(as_county_officer, built))["乡镇总结"]
+    # A township per four rows: 主要工作, 亮点特色, 存在问题, 下步打算
+    assert (sheet["A3"].value, sheet["B3"].value) == ("玲珑街道", "已上报")
+    assert [sheet.cell(row, 4).value for row in range(3, 7)] == ["主要工作", "亮点特色", "存在问题", "下步打算"]
+    assert sheet["E3"].value == "悬挂横幅20条" and sheet["E5"].value == "=1+1" and sheet["E5"].data_type == "s"
+    assert (sheet["A7"].value, sheet["B7"].value) == ("太湖源镇", "未填报")
+    assert sheet["E7"].value in (None, "")
 
 
 def test_the_water_sheet_counts_points_and_hazards_per_township(db, built, tree, as_county_officer):
@@ -205,8 +214,10 @@ def test_the_print_page_shows_the_same_totals(built, as_county_officer):
     assert "size: A4 landscape" in open("static/css/summary-print.css", encoding="utf-8").read()
     assert "summary-print.css" in html
     signs = html.split(built.signs.title, 1)[1].split("</table>")[0]
-    total = re.sub(r"\s+", "", signs.split("<tfoot>")[1])
-    assert '<th>合计</th><tdclass="num">15</td><tdclass="num">40</td><tdclass="num">37.5%</td>' in total
+    total = re.sub(r"\s+", "", signs.split('<tr class="total">')[1])
+    figures = re.findall(r'<tdclass="num">([^<]*)</td>', total)
+    # 应报 4, 已上报 2, 按时 2, 逾期 1, 未报 1, 已退回 1, 上报数量 15, 目标 40, 完成率 37.5 %, 达标 1
+    assert figures == ["4", "2", "2", "1", "1", "1", "15", "40", "37.5%", "1"]
 
 
 def test_the_print_page_is_scoped(built, as_township_officer):

@@ -110,9 +110,10 @@ def test_blank_lines_do_not_shift_the_line_numbers(as_admin, users, db):
 @pytest.mark.parametrize(
     "data, message",
     [
-        (b"name,phone\n\xe5\xbc\xa0,1\n", "文件缺少以下列：username, role, unit_code"),
+        (b"name,phone\n\xe5\xbc\xa0,1\n", "文件缺少必填列：用户名 (username), 角色 (role), 单位代码 (unit_code)"),
         (b"username,display_name,role,unit_code,phone,password\n", "文件中没有用户数据"),
-        (b"", "无法读取该文件"),
+        (b"", "文件中没有可导入的数据行"),
+        (b"PK\x03\x04broken", "无法读取该文件，请上传 CSV 或 XLSX 表格"),
     ],
 )
 def test_a_file_of_the_wrong_shape_is_refused(data, message, as_admin, users):
@@ -120,9 +121,9 @@ def test_a_file_of_the_wrong_shape_is_refused(data, message, as_admin, users):
     assert message in page
 
 
-def test_a_file_that_is_not_csv_is_refused(as_admin, users):
-    page = upload(as_admin, b"PK\x03\x04", filename="users.xlsx").get_data(as_text=True)
-    assert "请选择 .csv 文件" in page
+def test_a_file_that_is_neither_xlsx_nor_csv_is_refused(as_admin, users):
+    page = upload(as_admin, b"%PDF-1.4", filename="users.pdf").get_data(as_text=True)
+    assert "请选择 XLSX 或 CSV 文件" in page
 
 
 def test_user_text_in_the_file_is_escaped_on_the_result_page(as_admin, users):

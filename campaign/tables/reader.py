@@ -1,0 +1,310 @@
+"""Read the table an office uploads, the way offices make them.
+
+XLSX or CSV (UTF-8 with or without BOM, GB18030); title rows above the header (the header row is
+found by its column names, Chinese or English); merged cells filled down (a merge that cannot be
+filled is refused, never read as empty); numbers and numbers-as-text both become text, whole
+numbers without ".0"; codes a spreadsheet turned into 3.30112E+11 refused. Rows are numbered as
+the spreadsheet numbers them. Bounded before and while parsing: file size, the XLSX's unpacked
+size and compression ratio, rows, cells and seconds.
+"""
+import csv
+import io
+import re
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app, has_app_context
+
+HEADER_SEARCH_ROWS = 30
+DEFAULT_LIMITS = {
+    "TABLE_MAX_FILE_MB": 10,
+    "TABLE_MAX_UNPACKED_MB": 40,
+    "TABLE_MAX_RATIO": 100,
+    "TABLE_MAX_ROWS": 50_000,
+    "TABLE_MAX_COLUMNS": 100,
+    "TABLE_MAX_CELLS": 1_500_000,
+    "TABLE_MAX_SECONDS": 20,
+}
+RATIO_CHECK_FROM = 1024 * 1024  # small members may compress well without being a bomb
+SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)  # ="330112001001", the CSV way of saying "text"
+
+
+@dataclass
+class RowError:
+    """One reason a file cannot be imported: ``line`` as the spreadsheet numbers it, ``column`` the
+    canonical column name (None for the file as a whole), ``value`` the cell as written."""
+
+    line: int
+    code: str
+    column: str | None = None
+    value: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The columns an importer knows: canonical name → the header names it may carry (the first is
+    the name a message uses). ``code_columns`` hold codes or phone numbers: digits that must stay text."""
+
+    columns: dict
+    required: tuple
+    code_columns: tuple = ()
+
+    def lookup(self) -> dict:
+        names = {}
+        for canonical, aliases in self.columns.items():
+            for name in (canonical, *aliases):
+                names.setdefault(normalise_header(name), canonical)
+        return names
+
+    def display_name(self, canonical: str) -> str:
+        aliases = self.columns.get(canonical) or ()
+        return f"{aliases[0]} ({canonical})" if aliases else canonical
+
+
+@dataclass
+class Table:
+    headers: dict  # canonical column → header as written in the file
+    rows: list  # (line, {canonical column → text})
+    header_line: int = 1
+
+
+class TableRefused(Exception):
+    def __init__(self, errors, headers=None):
+        super().__init__(errors[0].code if errors else "refused")
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def normalise_header(text) -> str:
+    """Full-width brackets, line breaks and spaces inside a header do not change its meaning."""
+    text = unicodedata.normalize("NFKC", str(text or "")).lstrip("\ufeff")
+    return re.sub(r"\s+", "", text).lower().replace("-", "_")
+
+
+def limits() -> dict:
+    config = current_app.config if has_app_context() else {}
+    return {name: config.get(name, default) for name, default in DEFAULT_LIMITS.items()}
+
+
+def read_table(data: bytes, filename: str, spec: TableSpec) -> Table:
+    """The table in ``data`` as text cells keyed by canonical column, or TableRefused."""
+    bounds = limits()
+    if len(data) > bounds["TABLE_MAX_FILE_MB"] * 1024 * 1024:
+        raise TableRefused([RowError(1, "file_too_large", details={"limit": bounds["TABLE_MAX_FILE_MB"]})])
+    is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+    try:
+        grid, merges, formats = _xlsx_grid(data, bounds) if is_xlsx else _csv_grid(data, bounds)
+    except TableRefused:
+        raise
+    except Exception:  # zipfile, openpyxl and the csv module raise many kinds of errors for a broken file
+        raise TableRefused([RowError(1, "unreadable_file")]) from None
+    return _table(grid, merges, formats, spec)
+
+
+# --- Reading the cells -------------------------------------------------------------------------
+
+
+class _Budget:
+    """Counts rows and cells as they stream in and stops the read at the first limit passed."""
+
+    def __init__(self, bounds):
+        self.bounds = bounds
+        self.rows = self.cells = 0
+        self.deadline = time.monotonic() + bounds["TABLE_MAX_SECONDS"]
+
+    def take(self, width: int):
+        self.rows += 1
+        self.cells += width
+        if self.rows > self.bounds["TABLE_MAX_ROWS"] + HEADER_SEARCH_ROWS:
+            raise TableRefused([RowError(1, "too_many_rows", details={"limit": self.bounds["TABLE_MAX_ROWS"]})])
+        if width > self.bounds["TABLE_MAX_COLUMNS"]:
+            raise TableRefused([RowError(self.rows, "too_many_columns",
+                                         details={"limit": self.bounds["TABLE_MAX_COLUMNS"]})])
+        if self.cells > self.bounds["TABLE_MAX_CELLS"]:
+            raise TableRefused([RowError(1, "too_many_cells", details={"limit": self.bounds["TABLE_MAX_CELLS"]})])
+        if self.rows % 1000 == 0 and time.monotonic() > self.deadline:
+            raise TableRefused([RowError(1, "too_slow", details={"limit": self.bounds["TABLE_MAX_SECONDS"]})])
+
+
+def _csv_grid(data: bytes, bounds):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    text = text.replace("\x00", "")  # never meant in a cell, and PostgreSQL refuses it in text
+    budget = _Budget(bounds)
+    grid = []
+    for record in csv.reader(io.StringIO(text, newline="")):
+        budget.take(len(record))
+        grid.append([_csv_text(cell) for cell in record])
+    return grid, [], {}
+
+
+def _csv_text(cell: str) -> str:
+    cell = cell.strip()
+    match = EXCEL_TEXT.match(cell)
+    return match.group(1).strip() if match else cell
+
+
+def _xlsx_grid(data: bytes, bounds):
+    import openpyxl
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    _check_archive(archive, bounds)
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        budget = _Budget(bounds)
+        grid, formats = [], {}
+        for cells in sheet.iter_rows():
+            budget.take(len(cells))
+            line = []
+            for cell in cells:
+                value = getattr(cell, "value", None)
+                if isinstance(value, float) and "E" in (getattr(cell, "number_format", "") or "").upper():
+                    formats[(len(grid), len(line))] = "scientific"
+                line.append(_xlsx_text(value))
+            grid.append(line)
+        merges = _merged_ranges(archive, sheet)
+    finally:
+        book.close()
+    return grid, merges, formats
+
+
+def _check_archive(archive: zipfile.ZipFile, bounds):
+    """A zip that expands far beyond its size is refused before a byte of it is parsed."""
+    limit = bounds["TABLE_MAX_UNPACKED_MB"] * 1024 * 1024
+    total = 0
+    for member in archive.infolist():
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECK_FROM and ratio > bounds["TABLE_MAX_RATIO"]:
+            raise TableRefused([RowError(1, "packed_too_tight", details={"limit": bounds["TABLE_MAX_RATIO"]})])
+        if total > limit:
+            raise TableRefused([RowError(1, "unpacks_too_large", details={"limit": bounds["TABLE_MAX_UNPACKED_MB"]})])
+
+
+def _merged_ranges(archive: zipfile.ZipFile, sheet) -> list:
+    """(first row, first column, last row, last column), 0-based: read-only sheets do not keep their
+    merges, so the sheet's XML is streamed once more for its <mergeCell> elements."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    merges = []
+    with archive.open(sheet._worksheet_path.lstrip("/")) as stream:
+        for _, element in iterparse(stream, events=("end",)):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "mergeCell":
+                first_column, first_row, last_column, last_row = range_boundaries(element.get("ref"))
+                merges.append((first_row - 1, first_column - 1, last_row - 1, last_column - 1))
+            if tag in ("row", "mergeCell"):
+                element.clear()
+    return merges
+
+
+def _xlsx_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return _csv_text(str(value))
+
+
+# --- Making it a table ---------------------------------------------------------------------------
+
+
+def _table(grid, merges, formats, spec: TableSpec) -> Table:
+    if not any(cell for cells in grid for cell in cells):
+        raise TableRefused([RowError(1, "empty_file")])
+    lookup = spec.lookup()
+    header_index = _header_row(grid, lookup)
+    if header_index is None:
+        missing = ", ".join(spec.display_name(name) for name in spec.required)
+        raise TableRefused([RowError(1, "missing_columns", details={"columns": missing})])
+    positions, headers = {}, {}
+    for position, text in enumerate(grid[header_index]):
+        canonical = lookup.get(normalise_header(text))
+        if canonical is not None and canonical not in positions:
+            positions[canonical] = position
+            headers[canonical] = text.strip()
+    missing = [name for name in spec.required if name not in positions]
+    if missing:
+        columns = ", ".join(spec.display_name(name) for name in missing)
+        raise TableRefused([RowError(header_index + 1, "missing_columns", details={"columns": columns})], headers)
+    errors = _fill_merges(grid, merges, header_index, positions, headers)
+    by_position = {position: canonical for canonical, position in positions.items()}
+    rows = []
+    for index in range(header_index + 1, len(grid)):
+        cells = grid[index]
+        values = {canonical: (cells[position] if position < len(cells) else "") for canonical, position in positions.items()}
+        if not any(values.values()):
+            continue  # Excel leaves empty lines about; they are no error
+        for canonical in spec.code_columns:
+            position = positions.get(canonical)
+            if position is None:
+                continue
+            text = values[canonical]
+            if SCIENTIFIC.match(text) or formats.get((index, position)) == "scientific":
+                errors.append(RowError(index + 1, "scientific_code", canonical, text,
+                                       {"column": headers[canonical]}))
+        rows.append((index + 1, values))
+    if errors:
+        order = {canonical: position for position, canonical in by_position.items()}
+        errors.sort(key=lambda error: (error.line, order.get(error.column, -1)))
+        raise TableRefused(errors, headers)
+    return Table(headers=headers, rows=rows, header_line=header_index + 1)
+
+
+def _header_row(grid, lookup) -> int | None:
+    """The first of the top rows naming the most known columns (at least two, or the only one)."""
+    best, best_score = None, 0
+    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        score = len({lookup[name] for name in map(normalise_header, cells) if name in lookup})
+        if score > best_score:
+            best, best_score = index, score
+    needed = min(2, len(set(lookup.values())))
+    return best if best_score >= needed else None
+
+
+def _fill_merges(grid, merges, header_index, positions, headers) -> list:
+    """Give every cell of a merged block the block's value. A block over two known columns, or
+    reaching from the header into the data, has no one meaning per cell: it is refused."""
+    known = {position: canonical for canonical, position in positions.items()}
+    errors = []
+    for first_row, first_column, last_row, last_column in merges:
+        if last_row <= header_index:
+            continue  # titles and headers may be merged as they like
+        columns = [known[column] for column in range(first_column, last_column + 1) if column in known]
+        if not columns:
+            continue
+        if first_row <= header_index or len(columns) > 1:
+            errors.append(RowError(max(first_row, header_index + 1) + 1, "merged_cells", columns[0], "", {
+                "first_line": first_row + 1, "last_line": last_row + 1,
+                "columns": ", ".join(headers[column] for column in columns),
+            }))
+            continue
+        source = grid[first_row]
+        value = source[first_column] if first_column < len(source) else ""
+        for row in range(first_row, min(last_row, len(grid) - 1) + 1):
+            cells = grid[row]
+            if len(cells) <= last_column:
+                cells.extend([""] * (last_column + 1 - len(cells)))
+            for column in range(first_column, last_column + 1):
+                cells[column] = value
+    return errors

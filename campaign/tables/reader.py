@@ -30,6 +30,7 @@ DEFAULT_LIMITS = {
 }
 RATIO_CHECK_FROM = 1024 * 1024  # small members may compress well without being a bomb
 SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+SCIENTIFIC_FORMAT = re.compile(r"[eE][+-]")  # "0.00E+00"; "General" has an E too
 EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)  # ="330112001001", the CSV way of saying "text"
 
 
@@ -120,7 +121,7 @@ class _Budget:
     def take(self, width: int):
         self.rows += 1
         self.cells += width
-        if self.rows > self.bounds["TABLE_MAX_ROWS"] + HEADER_SEARCH_ROWS:
+        if self.rows > self.bounds["TABLE_MAX_ROWS"]:
             raise TableRefused([RowError(1, "too_many_rows", details={"limit": self.bounds["TABLE_MAX_ROWS"]})])
         if width > self.bounds["TABLE_MAX_COLUMNS"]:
             raise TableRefused([RowError(self.rows, "too_many_columns",
@@ -166,7 +167,8 @@ def _xlsx_grid(data: bytes, bounds):
             line = []
             for cell in cells:
                 value = getattr(cell, "value", None)
-                if isinstance(value, float) and "E" in (getattr(cell, "number_format", "") or "").upper():
+                if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                        and SCIENTIFIC_FORMAT.search(getattr(cell, "number_format", "") or "")):
                     formats[(len(grid), len(line))] = "scientific"
                 line.append(_xlsx_text(value))
             grid.append(line)

@@ -15,8 +15,8 @@ TABLE_ERRORS = {
                           "column names, below any title rows) must name them."),
     "merged_cells": _l("Rows %(first_line)s–%(last_line)s of column(s) %(columns)s are merged in a way that "
                        "cannot be read row by row: unmerge these cells and fill in every row."),
-    "scientific_code": _l("“%(value)s” in column %(column)s is a code a spreadsheet turned into a number in "
-                          "scientific notation, losing digits: format the column %(column)s as text and enter "
-                          "the full codes again (or export from the app as XLSX)."),
+    "scientific_code": _l("“%(value)s” is a code a spreadsheet turned into a number in scientific notation, "
+                          "losing digits: format the column %(column)s as text and enter the full codes again "
+                          "(or start from the app's XLSX export)."),
     "empty_file": _l("The file has no rows to import."),
 }

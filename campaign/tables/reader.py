@@ -26,12 +26,11 @@ DEFAULT_LIMITS = {
     "TABLE_MAX_ROWS": 50_000,
     "TABLE_MAX_COLUMNS": 100,
     "TABLE_MAX_CELLS": 1_500_000,
-    "TABLE_MAX_SECONDS": 20,
+    "TABLE_MAX_SECONDS": 10,
 }
 RATIO_CHECK_FROM = 1024 * 1024  # small members may compress well without being a bomb
 SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 SCIENTIFIC_FORMAT = re.compile(r"[eE][+-]")  # "0.00E+00"; "General" has an E too
-EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)  # ="330112001001", the CSV way of saying "text"
 
 
 @dataclass
@@ -148,8 +147,9 @@ def _csv_grid(data: bytes, bounds):
 
 def _csv_text(cell: str) -> str:
     cell = cell.strip()
-    match = EXCEL_TEXT.match(cell)
-    return match.group(1).strip() if match else cell
+    if cell[:2] == '="' and cell[-1:] == '"' and len(cell) > 2:  # ="330112001001", the CSV way of saying "text"
+        return cell[2:-1].strip()
+    return cell
 
 
 def _xlsx_grid(data: bytes, bounds):
@@ -157,6 +157,13 @@ def _xlsx_grid(data: bytes, bounds):
 
     archive = zipfile.ZipFile(io.BytesIO(data))
     _check_archive(archive, bounds)
+    # Counted before openpyxl reads anything: it parses the whole shared-string table up front.
+    scans = {name: _scan_sheet(archive, name) for name in archive.namelist()
+             if name.startswith("xl/worksheets/") and name.endswith(".xml")}
+    if any(rows > bounds["TABLE_MAX_ROWS"] for rows, _ in scans.values()):
+        raise TableRefused([RowError(1, "too_many_rows", details={"limit": bounds["TABLE_MAX_ROWS"]})])
+    if _shared_strings(archive) > bounds["TABLE_MAX_CELLS"]:
+        raise TableRefused([RowError(1, "too_many_cells", details={"limit": bounds["TABLE_MAX_CELLS"]})])
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
@@ -172,10 +179,20 @@ def _xlsx_grid(data: bytes, bounds):
                     formats[(len(grid), len(line))] = "scientific"
                 line.append(_xlsx_text(value))
             grid.append(line)
-        merges = _merged_ranges(archive, sheet)
+        merges = scans.get(sheet._worksheet_path.lstrip("/"), (0, []))[1]
     finally:
         book.close()
     return grid, merges, formats
+
+
+def _shared_strings(archive: zipfile.ZipFile) -> int:
+    try:
+        with archive.open("xl/sharedStrings.xml") as stream:
+            head = stream.read(1024)
+    except KeyError:
+        return 0
+    match = re.search(rb'uniqueCount="(\d+)"', head) or re.search(rb'count="(\d+)"', head)
+    return int(match.group(1)) if match else 0
 
 
 def _check_archive(archive: zipfile.ZipFile, bounds):
@@ -191,23 +208,27 @@ def _check_archive(archive: zipfile.ZipFile, bounds):
             raise TableRefused([RowError(1, "unpacks_too_large", details={"limit": bounds["TABLE_MAX_UNPACKED_MB"]})])
 
 
-def _merged_ranges(archive: zipfile.ZipFile, sheet) -> list:
-    """(first row, first column, last row, last column), 0-based: read-only sheets do not keep their
-    merges, so the sheet's XML is streamed once more for its <mergeCell> elements."""
-    from xml.etree.ElementTree import iterparse
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)"')
+ROW_START = re.compile(rb"<(?:\w+:)?row[\s>/]")
 
+
+def _scan_sheet(archive: zipfile.ZipFile, name: str):
+    """The number of rows and the merged ranges (first row, first column, last row, last column;
+    0-based) from one fast pass over the sheet's XML, whose size is already bounded: read-only
+    sheets do not keep their merges, and rows are best counted before openpyxl parses them."""
     from openpyxl.utils.cell import range_boundaries
 
-    merges = []
-    with archive.open(sheet._worksheet_path.lstrip("/")) as stream:
-        for _, element in iterparse(stream, events=("end",)):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if tag == "mergeCell":
-                first_column, first_row, last_column, last_row = range_boundaries(element.get("ref"))
+    rows, merges, tail = 0, [], b""
+    with archive.open(name) as stream:
+        while chunk := stream.read(1 << 20):
+            text = tail + chunk
+            end = text.rfind(b">") + 1
+            rows += sum(1 for _ in ROW_START.finditer(text, 0, end))
+            for match in MERGE_CELL.finditer(text, 0, end):
+                first_column, first_row, last_column, last_row = range_boundaries(match.group(1).decode())
                 merges.append((first_row - 1, first_column - 1, last_row - 1, last_column - 1))
-            if tag in ("row", "mergeCell"):
-                element.clear()
-    return merges
+            tail = text[end:]
+    return rows, merges
 
 
 def _xlsx_text(value) -> str:
@@ -262,7 +283,7 @@ def _table(grid, merges, formats, spec: TableSpec) -> Table:
             if position is None:
                 continue
             text = values[canonical]
-            if SCIENTIFIC.match(text) or formats.get((index, position)) == "scientific":
+            if ("E" in text.upper() and SCIENTIFIC.match(text)) or formats.get((index, position)) == "scientific":
                 errors.append(RowError(index + 1, "scientific_code", canonical, text,
                                        {"column": headers[canonical]}))
         rows.append((index + 1, values))

@@ -199,3 +199,9 @@ def test_the_list_offers_the_xlsx_export_with_its_filters(as_county_officer, poi
     page = as_county_officer.get("/water/?kind=river").get_data(as_text=True)
 
     assert "/water/export.xlsx?" in page and "kind=river" in page
+
+
+def test_the_point_page_shows_the_code_the_export_carries(as_county_officer, points):
+    page = as_county_officer.get(f"/water/{points[0].id}").get_data(as_text=True)
+
+    assert "<th>编号</th>" in page and f"<code>{points[0].code}</code>" in page

@@ -103,7 +103,7 @@ def read_table(data: bytes, filename: str, spec: TableSpec) -> Table:
         raise
     except Exception:  # zipfile, openpyxl and the csv module raise many kinds of errors for a broken file
         raise TableRefused([RowError(1, "unreadable_file")]) from None
-    return _table(grid, merges, formats, spec)
+    return _table(grid, merges, formats, spec, bounds)
 
 
 # --- Reading the cells -------------------------------------------------------------------------
@@ -252,9 +252,10 @@ def _xlsx_text(value) -> str:
 # --- Making it a table ---------------------------------------------------------------------------
 
 
-def _table(grid, merges, formats, spec: TableSpec) -> Table:
+def _table(grid, merges, formats, spec: TableSpec, bounds) -> Table:
     if not any(cell for cells in grid for cell in cells):
         raise TableRefused([RowError(1, "empty_file")])
+    _fill_merges(grid, merges, bounds["TABLE_MAX_CELLS"])
     lookup = spec.lookup()
     header_index = _header_row(grid, lookup)
     if header_index is None:
@@ -270,7 +271,7 @@ def _table(grid, merges, formats, spec: TableSpec) -> Table:
     if missing:
         columns = ", ".join(spec.display_name(name) for name in missing)
         raise TableRefused([RowError(header_index + 1, "missing_columns", details={"columns": columns})], headers)
-    errors = _fill_merges(grid, merges, header_index, positions, headers)
+    errors = _check_merges(merges, header_index, positions, headers)
     by_position = {position: canonical for canonical, position in positions.items()}
     rows = []
     for index in range(header_index + 1, len(grid)):
@@ -305,29 +306,42 @@ def _header_row(grid, lookup) -> int | None:
     return best if best_score >= needed else None
 
 
-def _fill_merges(grid, merges, header_index, positions, headers) -> list:
-    """Give every cell of a merged block the block's value. A block over two known columns, or
-    reaching from the header into the data, has no one meaning per cell: it is refused."""
+def _fill_merges(grid, merges, max_cells: int):
+    """Give every cell of a merged block the block's value (headers merged over two header rows
+    included), within the cells that exist and at most ``max_cells`` filled in all."""
+    filled = 0
+    for first_row, first_column, last_row, last_column in merges:
+        if first_row >= len(grid):
+            continue
+        last_row = min(last_row, len(grid) - 1)
+        last_column = min(last_column, max((len(cells) for cells in grid[first_row:last_row + 1]), default=0) - 1)
+        if last_column < first_column:
+            continue
+        source = grid[first_row]
+        value = source[first_column] if first_column < len(source) else ""
+        filled += (last_row - first_row + 1) * (last_column - first_column + 1)
+        if filled > max_cells:
+            raise TableRefused([RowError(1, "too_many_cells", details={"limit": max_cells})])
+        for row in range(first_row, last_row + 1):
+            cells = grid[row]
+            if len(cells) <= last_column:
+                cells.extend([""] * (last_column + 1 - len(cells)))
+            for column in range(first_column, last_column + 1):
+                cells[column] = value
+
+
+def _check_merges(merges, header_index, positions, headers) -> list:
+    """A block over two known columns, or reaching from the header into the data, has no one
+    meaning per cell: it is refused with its rows and columns."""
     known = {position: canonical for canonical, position in positions.items()}
     errors = []
     for first_row, first_column, last_row, last_column in merges:
         if last_row <= header_index:
             continue  # titles and headers may be merged as they like
         columns = [known[column] for column in range(first_column, last_column + 1) if column in known]
-        if not columns:
-            continue
-        if first_row <= header_index or len(columns) > 1:
+        if columns and (first_row <= header_index or len(columns) > 1):
             errors.append(RowError(max(first_row, header_index + 1) + 1, "merged_cells", columns[0], "", {
                 "first_line": first_row + 1, "last_line": last_row + 1,
                 "columns": ", ".join(headers[column] for column in columns),
             }))
-            continue
-        source = grid[first_row]
-        value = source[first_column] if first_column < len(source) else ""
-        for row in range(first_row, min(last_row, len(grid) - 1) + 1):
-            cells = grid[row]
-            if len(cells) <= last_column:
-                cells.extend([""] * (last_column + 1 - len(cells)))
-            for column in range(first_column, last_column + 1):
-                cells[column] = value
     return errors

@@ -205,3 +205,25 @@ def test_the_point_page_shows_the_code_the_export_carries(as_county_officer, poi
     page = as_county_officer.get(f"/water/{points[0].id}").get_data(as_text=True)
 
     assert "<th>编号</th>" in page and f"<code>{points[0].code}</code>" in page
+
+
+def test_a_two_row_header_with_merged_headers_is_read_from_its_lower_row(users, positioned_tree, db):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["重点水域排查情况登记表"])
+    sheet.append(["村（社区）代码", "水域名称", "水域类型", "位置", None, "救生设备", None])
+    sheet.append([None, None, None, "纬度", "经度", "救生圈", "救生杆"])
+    sheet.append(["330112002235", "村口塘", "池塘", 30.24, 119.71, 2, 1])
+    sheet.append(["330112002235", "后山塘", "山塘", 30.242, 119.713, None, None])
+    for ref in ("A1:G1", "A2:A3", "B2:B3", "C2:C3", "D2:E2", "F2:G2"):
+        sheet.merge_cells(ref)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    result = import_water_points(buffer.getvalue(), "登记表.xlsx", actor=users.county_officer)
+    db.session.commit()
+
+    assert result.ok, result.errors
+    assert result.headers["village_code"] == "村（社区）代码" and result.headers["life_buoys"] == "救生圈"
+    pond = db.session.scalar(select(WaterPoint).where(WaterPoint.name == "村口塘"))
+    assert (pond.latitude, pond.longitude, pond.life_buoys, pond.poles) == (30.24, 119.71, 2, 1)

@@ -27,7 +27,8 @@ def table_csv(headers, rows, code_columns=()) -> bytes:
     writer.writerow([str(header) for header in headers])
     for row in rows:
         writer.writerow([
-            "\t" + value if position in code_columns and isinstance(value, str) and value.isdigit() else safe_cell(value)
+            "\t" + value if position in code_columns and isinstance(value, str) and value.isdigit()
+            else safe_cell(value)
             for position, value in enumerate(row)
         ])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -276,7 +276,8 @@ def _table(grid, merges, formats, spec: TableSpec, bounds) -> Table:
     rows = []
     for index in range(header_index + 1, len(grid)):
         cells = grid[index]
-        values = {canonical: (cells[position] if position < len(cells) else "") for canonical, position in positions.items()}
+        values = {canonical: (cells[position] if position < len(cells) else "")
+                  for canonical, position in positions.items()}
         if not any(values.values()):
             continue  # Excel leaves empty lines about; they are no error
         for canonical in spec.code_columns:

@@ -119,7 +119,8 @@ def import_units(data: bytes, filename: str = "", actor=None) -> ImportResult:
     existing = _load_existing()
     _resolve(rows, existing, actor, result.errors)
     if result.errors:
-        result.errors.sort(key=lambda error: (error.line, present.index(error.column) if error.column in present else -1))
+        order = {column: position for position, column in enumerate(present)}
+        result.errors.sort(key=lambda error: (error.line, order.get(error.column, -1)))
         return result
     try:
         with db.session.begin_nested():

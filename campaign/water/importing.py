@@ -252,7 +252,8 @@ def _match(parsed, points, actor, errors) -> list:
         else:
             place = (village.id, values["name"])
             if place in seen_places:
-                errors.append(RowError(line, "duplicate_point", "name", raw["name"], {"first_line": seen_places[place]}))
+                errors.append(RowError(line, "duplicate_point", "name", raw["name"],
+                                       {"first_line": seen_places[place]}))
             seen_places.setdefault(place, line)
             same_name = by_place.get(place, [])
             if len(same_name) > 1:

@@ -112,7 +112,8 @@ def points_geojson(records) -> bytes:
             "type": "Feature",
             "id": item["id"],
             "geometry": {"type": "Point", "coordinates": [item["longitude"], item["latitude"]]},
-            "properties": {column: item[column] for column in EXPORT_COLUMNS if column not in ("latitude", "longitude")},
+            "properties": {column: item[column] for column in EXPORT_COLUMNS
+                           if column not in ("latitude", "longitude")},
         }
         for item in records
     ]

@@ -18,16 +18,11 @@ from datetime import date, datetime
 
 from flask import current_app, has_app_context
 
+from ..config import Config
+
 HEADER_SEARCH_ROWS = 30
-DEFAULT_LIMITS = {
-    "TABLE_MAX_FILE_MB": 10,
-    "TABLE_MAX_UNPACKED_MB": 40,
-    "TABLE_MAX_RATIO": 100,
-    "TABLE_MAX_ROWS": 50_000,
-    "TABLE_MAX_COLUMNS": 100,
-    "TABLE_MAX_CELLS": 1_500_000,
-    "TABLE_MAX_SECONDS": 10,
-}
+LIMITS = ("TABLE_MAX_FILE_MB", "TABLE_MAX_UNPACKED_MB", "TABLE_MAX_RATIO", "TABLE_MAX_ROWS", "TABLE_MAX_COLUMNS",
+          "TABLE_MAX_CELLS", "TABLE_MAX_SECONDS")
 RATIO_CHECK_FROM = 1024 * 1024  # small members may compress well without being a bomb
 SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 SCIENTIFIC_FORMAT = re.compile(r"[eE][+-]")  # "0.00E+00"; "General" has an E too
@@ -87,8 +82,9 @@ def normalise_header(text) -> str:
 
 
 def limits() -> dict:
+    """The TABLE_MAX_* settings of the app (``config.Config`` holds the defaults)."""
     config = current_app.config if has_app_context() else {}
-    return {name: config.get(name, default) for name, default in DEFAULT_LIMITS.items()}
+    return {name: config.get(name, getattr(Config, name)) for name in LIMITS}
 
 
 def read_table(data: bytes, filename: str, spec: TableSpec) -> Table:

@@ -58,3 +58,28 @@ def test_the_unit_page_offers_the_tree_as_xlsx(live_server, phone_page, users, t
     download.value.save_as(saved)
 
     assert saved.read_bytes()[:2] == b"PK"
+
+
+def test_the_office_uploads_its_own_tree_with_a_title_row_and_merged_parent_codes(
+        live_server, phone_page, users, tree, db, screenshot, tmp_path):
+    from tests.units.test_office_spreadsheets import office_xlsx
+
+    rows = [["330112002000", "玲珑街道", "街道", "330112000000"],
+            ["330112002241", "新建村", "村", "330112002000"], ["330112002242", "后岭村", "村", None],
+            ["330112002243", "前岭村", "村", None]]
+    path = tmp_path / "玲珑街道村社区一览表.xlsx"
+    path.write_bytes(office_xlsx(["代码", "名称", "类型", "上级代码"], rows, merges=["D4:D6"]))
+    page = phone_page
+    log_in(page, live_server, "county_officer")
+
+    page.goto(f"{live_server}/units/import")
+    screenshot(page, "spreadsheets-05-units-import-page")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="导入").click()
+    page.wait_for_selector("text=导入成功")
+    screenshot(page, "spreadsheets-06-units-import-merged-parent-codes")
+
+    db.session.remove()
+    from campaign.units.models import Unit
+    parents = {unit.name: unit.parent.name for unit in db.session.query(Unit).filter(Unit.name.like("%岭村"))}
+    assert parents == {"后岭村": "玲珑街道", "前岭村": "玲珑街道"}

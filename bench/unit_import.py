@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from campaign import create_app  # noqa: E402
 from campaign.extensions import db  # noqa: E402
 from campaign.units.models import Unit  # noqa: E402
-from campaign.units.services import import_units  # noqa: E402
+from campaign.units.importing import import_units  # noqa: E402
 
 CITIES, COUNTIES, TOWNSHIPS, VILLAGES = 11, 9, 15, 15
 

@@ -31,7 +31,13 @@ def run_import(import_from_path, path, lang, error_message, summary):
         if not result.ok:
             db.session.rollback()
             for error in result.errors:
-                click.echo(_("Line %(line)s: %(message)s", line=error.line, message=error_message(error)), err=True)
+                column = result.headers.get(error.column, error.column) if error.column else None
+                if column:
+                    click.echo(_("Line %(line)s, column %(column)s: %(message)s", line=error.line, column=column,
+                                 message=error_message(error)), err=True)
+                else:
+                    click.echo(_("Line %(line)s: %(message)s", line=error.line, message=error_message(error)),
+                               err=True)
             click.echo(_("Nothing was imported: %(count)s problem(s) found.", count=len(result.errors)), err=True)
             sys.exit(1)
         db.session.commit()

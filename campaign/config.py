@@ -34,6 +34,8 @@ ENV_OVERRIDES = {
     "SMS_GATEWAY_TOKEN": "SMS_GATEWAY_TOKEN",
     "SMS_GATEWAY_TOKEN_HEADER": "SMS_GATEWAY_TOKEN_HEADER",
     "SMS_TEMPLATE": "SMS_TEMPLATE",
+    **{name: name for name in ("TABLE_MAX_FILE_MB", "TABLE_MAX_UNPACKED_MB", "TABLE_MAX_RATIO", "TABLE_MAX_ROWS",
+                               "TABLE_MAX_COLUMNS", "TABLE_MAX_CELLS", "TABLE_MAX_SECONDS")},
 }
 
 
@@ -44,6 +46,14 @@ class Config:
     UPLOAD_DIR = None  # instance/uploads when unset
     MAX_UPLOAD_MB = 20  # one request
     MAX_FILE_MB = 10  # one file
+    # Spreadsheet imports (campaign/tables): refused beyond these, before or while parsing.
+    TABLE_MAX_FILE_MB = 10
+    TABLE_MAX_UNPACKED_MB = 40  # an XLSX's members, unpacked
+    TABLE_MAX_RATIO = 100  # unpacked / packed size of any member over 1 MB
+    TABLE_MAX_ROWS = 50_000
+    TABLE_MAX_COLUMNS = 100
+    TABLE_MAX_CELLS = 1_500_000
+    TABLE_MAX_SECONDS = 10
     DEFAULT_TIMEZONE = "Asia/Shanghai"
     SQLITE_BUSY_TIMEOUT_MS = 15000
 

@@ -22,6 +22,8 @@ REPORTER_ROLES = frozenset(
 PERMISSIONS = {
     "units.view": ALL_ROLES,
     "units.manage": OFFICE_ROLES,
+    # The tree with contacts and phone numbers, as a file: for those who keep it.
+    "units.export": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "users.view": OFFICE_ROLES | {Role.TOWNSHIP_OFFICER.value},
     "users.manage": OFFICE_ROLES,
     "campaigns.view": ALL_ROLES,

@@ -41,6 +41,6 @@ class ResetPasswordForm(FlaskForm):
 
 class ImportUsersForm(FlaskForm):
     file = FileField(
-        _l("CSV file"),
-        validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Choose a .csv file."))],
+        _l("XLSX or CSV file"),
+        validators=[FileRequired(), FileAllowed(["xlsx", "csv", "txt"], _l("Choose an XLSX or CSV file."))],
     )

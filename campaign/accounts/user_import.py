@@ -1,10 +1,6 @@
-"""Bulk creation of users from a CSV file: every row is checked first, then all are created or none."""
-import csv
-import io
-import warnings
+"""Bulk creation of users from an XLSX or CSV file: every row is checked first, then all are created or none."""
 from dataclasses import dataclass, field
 
-import pandas as pd
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,6 +9,8 @@ from .. import permissions
 from ..audit.services import record
 from ..extensions import db
 from ..i18n import ROLE_LABELS
+from ..tables import TableRefused, TableSpec, read_table
+from ..tables.messages import TABLE_ERRORS
 from ..units.models import Unit
 from .messages import account_error_message
 from .models import Role, User
@@ -21,18 +19,18 @@ from .services import AccountError, create_user, generate_password, password_pro
 COLUMNS = ("username", "display_name", "role", "unit_code", "phone", "password")
 REQUIRED_COLUMNS = ("username", "role", "unit_code")
 # Offices often keep their own Chinese headers; these are read as the English ones.
-HEADER_ALIASES = {
-    "用户名": "username",
-    "账号": "username",
-    "姓名": "display_name",
-    "角色": "role",
-    "单位代码": "unit_code",
-    "区划代码": "unit_code",
-    "电话": "phone",
-    "手机": "phone",
-    "联系电话": "phone",
-    "密码": "password",
-}
+SPEC = TableSpec(
+    {
+        "username": ("用户名", "账号"),
+        "display_name": ("姓名",),
+        "role": ("角色",),
+        "unit_code": ("单位代码", "区划代码"),
+        "phone": ("手机", "电话", "联系电话"),
+        "password": ("密码",),
+    },
+    REQUIRED_COLUMNS,
+    code_columns=("unit_code", "phone"),
+)
 MAX_LENGTHS = {"username": 64, "display_name": 60, "phone": 40, "password": 200}
 COLUMN_LABELS = {
     "username": _l("Username"),
@@ -40,7 +38,6 @@ COLUMN_LABELS = {
     "phone": _l("Phone"),
     "password": _l("Password"),
 }
-FIRST_DATA_LINE = 2  # the header is line 1
 
 
 @dataclass
@@ -50,6 +47,8 @@ class RowProblem:
 
     @property
     def message(self) -> str:
+        if self.error.code in TABLE_ERRORS:
+            return str(TABLE_ERRORS[self.error.code]) % self.error.details
         return account_error_message(self.error)
 
 
@@ -69,45 +68,17 @@ class ImportResult:
         return not self.problems
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 as saved by Chinese Excel."""
+def read_rows(data: bytes, filename: str = "") -> tuple[list | None, list[RowProblem]]:
+    """The rows as (line, {column → text}), every column present, or the problems of the file."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
-def read_rows(data: bytes) -> tuple[pd.DataFrame | None, list[RowProblem]]:
-    try:
-        text = decode(data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,  # keeps row positions equal to file lines
-                index_col=False,
-            )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error):
-        return None, [RowProblem(1, AccountError("unreadable_file"))]
-    frame.columns = [_canonical_header(name) for name in frame.columns]
-    missing = [name for name in REQUIRED_COLUMNS if name not in frame.columns]
-    if missing:
-        return None, [RowProblem(1, AccountError("missing_columns", columns=", ".join(missing)))]
-    for name in COLUMNS:
-        if name not in frame.columns:
-            frame[name] = ""
-    frame = frame[list(COLUMNS)].apply(lambda column: column.str.strip())
-    frame = frame[(frame != "").any(axis=1)]
-    if frame.empty:
-        return None, [RowProblem(1, AccountError("no_rows"))]
-    return frame, []
-
-
-def _canonical_header(name) -> str:
-    name = str(name).strip()
-    return HEADER_ALIASES.get(name, name.lower())
+        table = read_table(data, filename, SPEC)
+    except TableRefused as refused:
+        return None, [RowProblem(error.line, AccountError(error.code, **{"value": error.value, **error.details}))
+                      for error in refused.errors]
+    rows = [(line, {name: values.get(name, "") for name in COLUMNS}) for line, values in table.rows]
+    if not rows:
+        return None, [RowProblem(table.header_line, AccountError("no_rows"))]
+    return rows, []
 
 
 def role_names() -> dict[str, str]:
@@ -123,22 +94,21 @@ def _role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
 
-def check_rows(frame: pd.DataFrame, actor) -> tuple[list[dict], list[RowProblem]]:
+def check_rows(table_rows, actor) -> tuple[list[dict], list[RowProblem]]:
     """Every problem of every row, with the few queries the whole file needs."""
     roles = role_names()
-    codes = {code for code in frame["unit_code"] if code}
+    codes = {row["unit_code"] for _, row in table_rows if row["unit_code"]}
     units = {
         unit.code: unit for unit in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))
     } if codes else {}
-    usernames = {name.lower() for name in frame["username"] if name}
+    usernames = {row["username"].lower() for _, row in table_rows if row["username"]}
     taken = {
         name.lower(): name
         for name in db.session.scalars(select(User.username).where(func.lower(User.username).in_(usernames)))
     } if usernames else {}
 
     rows, problems, first_lines = [], [], {}
-    for index, row in frame.to_dict("index").items():
-        line = int(index) + FIRST_DATA_LINE
+    for line, row in table_rows:
         row_problems = []
 
         def refuse(code, **details):
@@ -187,10 +157,10 @@ def import_users(data: bytes, actor=None, source: str = "") -> ImportResult:
 
     Services flush; the caller commits when ``result.ok`` and rolls back otherwise.
     """
-    frame, problems = read_rows(data)
+    table_rows, problems = read_rows(data, source)
     if problems:
         return ImportResult(problems=problems)
-    rows, problems = check_rows(frame, actor)
+    rows, problems = check_rows(table_rows, actor)
     if problems:
         return ImportResult(problems=problems)
     result = ImportResult()

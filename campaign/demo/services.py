@@ -16,7 +16,7 @@ from ..campaigns.services import create_campaign, launch_campaign
 from ..extensions import db
 from ..timeutil import local_today
 from ..units.models import Unit
-from ..units.services import import_units_from_path
+from ..units.importing import import_units_from_path
 from ..water.services import create_water_point, record_hazard, record_patrol
 
 DATA = Path(__file__).parent / "data"

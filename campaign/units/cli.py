@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from ..cli import run_import
 from .messages import import_error_message
-from .services import import_units_from_path
+from .importing import import_units_from_path
 
 units_cli = AppGroup("units", help="Manage the unit tree.")
 

@@ -1,6 +1,8 @@
 """What a refused unit change or a bad import row says to the user, in their language."""
 from flask_babel import lazy_gettext as _l
 
+from ..tables.messages import TABLE_ERRORS
+
 UNIT_ERRORS = {
     "bad_code": _l("A division code has exactly 12 digits."),
     "unknown_kind": _l("Unknown unit type “%(value)s”."),
@@ -15,9 +17,7 @@ UNIT_ERRORS = {
 }
 
 IMPORT_ERRORS = {
-    "unreadable_file": _l("The file cannot be read as a CSV or XLSX table."),
-    "empty_file": _l("The file has no rows to import."),
-    "missing_columns": _l("The file lacks the required column(s): %(columns)s."),
+    **TABLE_ERRORS,
     "conflict": _l("The import clashed with a change made at the same time. Nothing was imported; please try again."),
     "bad_code": _l("The division code “%(value)s” does not have 12 digits."),
     "name_required": _l("The name is empty."),

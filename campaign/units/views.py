@@ -1,11 +1,12 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import permissions
 from ..extensions import db
-from . import services
+from ..timeutil import local_today
+from . import export, importing, services
 from .forms import UnitForm, UnitImportForm
 from .messages import import_error_message, unit_error_message
 
@@ -117,7 +118,7 @@ def import_units():
     form = UnitImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        result = services.import_units(upload.read(), upload.filename or "", actor=current_user)
+        result = importing.import_units(upload.read(), upload.filename or "", actor=current_user)
         if result.ok:
             db.session.commit()
         else:
@@ -129,3 +130,23 @@ def import_units():
             errors=[(error, import_error_message(error)) for error in result.errors],
         )
     return render_template("units/import.html", form=form)
+
+
+EXPORT_TYPES = {
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export.units_xlsx),
+    "csv": ("text/csv; charset=utf-8", export.units_csv),
+}
+
+
+@bp.route("/export.<fmt>")
+@login_required
+@permissions.require("units.export")
+def export_units(fmt):
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    mimetype, writer = EXPORT_TYPES[fmt]
+    top = permissions.get_unit_or_404(current_user, request.args.get("unit", current_user.unit.id, type=int))
+    response = Response(writer(export.unit_records(current_user, top)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=units-{local_today():%Y%m%d}.{fmt}"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

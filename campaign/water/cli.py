@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from ..cli import run_import
-from .io import import_water_points_from_path
+from .importing import import_water_points_from_path
 from .messages import import_error_message
 
 water_cli = AppGroup("water", help="Import and export water points.")

@@ -1,266 +1,56 @@
-"""Water points in and out: import from CSV/XLSX (all rows or none), export as CSV, GeoJSON and KML.
+"""Water points out: XLSX and CSV that re-import (``importing``), GeoJSON and KML for maps.
 
 The export functions are pure: they take plain records (``export_records``) and return bytes.
 """
-import csv
 import html
-import io
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from flask_babel import lazy_gettext as _l
 
-from .. import permissions
-from ..audit.services import record
-from ..exports import safe_cell
-from ..extensions import db
+from ..exports import table_csv, table_xlsx
 from ..timeutil import format_local
-from ..units.models import Unit, UnitKind
-from ..units.services import FIRST_DATA_LINE, RowError, integer_text, read_unit_table
-from . import services
-from .messages import DANGER_LABELS, KIND_LABELS
-from .models import WaterPoint, WaterPointStatus
+from .messages import DANGER_LABELS, KIND_LABELS, POINT_STATUS_LABELS
 
-REQUIRED_COLUMNS = ("village_code", "name", "kind", "latitude", "longitude")
-OPTIONAL_COLUMNS = ("is_key", "danger_level", "has_permanent_sign", "sign_count", "life_buoys", "poles", "ropes",
-                    "has_fence", "responsible_name", "responsible_phone", "notes")
-COLUMN_ALIASES = {
-    "村（社区）代码": "village_code", "村(社区)代码": "village_code", "村代码": "village_code",
-    "社区代码": "village_code", "区划代码": "village_code", "村（社区）区划代码": "village_code",
-    "水域名称": "name", "名称": "name",
-    "水域类型": "kind", "类型": "kind",
-    "纬度": "latitude", "经度": "longitude",
-    "是否重点水域": "is_key", "重点水域": "is_key",
-    "危险程度": "danger_level",
-    "是否设置永久性警示标识": "has_permanent_sign", "永久性警示标识": "has_permanent_sign",
-    "警示标识数量": "sign_count", "警示标识（块）": "sign_count",
-    "救生圈": "life_buoys", "救生圈数量": "life_buoys",
-    "救生杆": "poles", "竹竿": "poles", "救生杆数量": "poles",
-    "救生绳": "ropes", "救生绳数量": "ropes",
-    "是否有护栏": "has_fence", "护栏": "has_fence", "防护栏": "has_fence",
-    "安全信息员": "responsible_name", "责任人": "responsible_name",
-    "联系电话": "responsible_phone", "安全信息员电话": "responsible_phone", "电话": "responsible_phone",
-    "备注": "notes",
+EXPORT_COLUMNS = ("id", "code", "township", "village", "village_code", "name", "kind", "latitude", "longitude",
+                  "is_key", "danger_level", "has_permanent_sign", "sign_count", "life_buoys", "poles", "ropes",
+                  "has_fence", "responsible_name", "responsible_phone", "notes", "status", "patrol_interval_days",
+                  "needs_position_check", "last_patrol_at", "patrol_overdue", "open_hazards", "overdue_hazards")
+
+# The spreadsheet export: the importer's columns first (``importing.COLUMNS`` reads these headers in
+# either language), then what the office reads but the import ignores.
+TABLE_HEADERS = {
+    "code": _l("Water point code"),
+    "township": _l("Township (street)"),
+    "village": _l("Village (community)"),
+    "village_code": _l("Village (community) code"),
+    "name": _l("Water name"),
+    "kind": _l("Kind of water"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+    "is_key": _l("Key water point (yes/no)"),
+    "danger_level": _l("Danger level"),
+    "has_permanent_sign": _l("Permanent warning sign (yes/no)"),
+    "sign_count": _l("Number of warning signs"),
+    "life_buoys": _l("Life buoys"),
+    "poles": _l("Rescue poles"),
+    "ropes": _l("Rescue ropes"),
+    "has_fence": _l("Fence (yes/no)"),
+    "responsible_name": _l("Safety information officer"),
+    "responsible_phone": _l("Officer's phone"),
+    "notes": _l("Notes"),
+    "status": _l("Point state"),
+    "patrol_interval_days": _l("Patrol interval (days)"),
+    "needs_position_check": _l("Position to check"),
+    "last_patrol_at": _l("Last patrol"),
+    "patrol_overdue": _l("Patrol overdue"),
+    "open_hazards": _l("Open hazards"),
+    "overdue_hazards": _l("Overdue hazards"),
 }
-KIND_ALIASES = {
-    "河流": "river", "河": "river", "河道": "river", "溪流": "river", "江": "river",
-    "池塘": "pond", "塘": "pond", "山塘": "pond", "鱼塘": "pond", "水塘": "pond",
-    "水库": "reservoir",
-    "水渠": "canal", "渠道": "canal", "渠": "canal",
-    "沟渠": "ditch", "水沟": "ditch", "沟": "ditch", "沟塘": "ditch",
-    "建筑工地基坑": "construction_pit", "工地基坑": "construction_pit", "基坑": "construction_pit",
-    "建筑基坑": "construction_pit", "工地水坑": "construction_pit",
-    "其他": "other", "其它": "other",
-}
-DANGER_ALIASES = {
-    "高": "high", "较高": "high", "高危": "high", "危险": "high",
-    "中": "medium", "一般": "medium", "较危险": "medium",
-    "低": "low", "较低": "low", "轻微": "low",
-}
-TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
-FALSE_WORDS = {"否", "无", "没有", "n", "no", "false", "0", "×", "x", ""}
-BOOLEAN_COLUMNS = ("is_key", "has_permanent_sign", "has_fence")
-COUNT_COLUMNS = ("sign_count", "life_buoys", "poles", "ropes")
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    flagged: int = 0  # positions far outside the county, saved for a second look
-    errors: list = field(default_factory=list)
-    headers: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated
-
-
-def _canonical_header(header) -> str:
-    text = str(header).strip().lstrip("\ufeff")
-    return COLUMN_ALIASES.get(text, text.lower().replace(" ", "_"))
-
-
-def import_water_points(data: bytes, filename: str = "", actor=None) -> ImportResult:
-    """Import water points from CSV or XLSX bytes: all rows or none. A row whose village already has
-    a point of the same name updates it. ``actor`` None (the CLI) may write anywhere."""
-    try:
-        frame = read_unit_table(data, filename)
-    except Exception:  # pandas and openpyxl raise many kinds of errors for a broken file
-        return ImportResult(errors=[RowError(1, "unreadable_file")])
-    headers = {}
-    for header in frame.columns:
-        headers.setdefault(_canonical_header(header), str(header))
-    result = ImportResult(headers=headers)
-    missing = [column for column in REQUIRED_COLUMNS if column not in headers]
-    if missing:
-        result.errors.append(RowError(1, "missing_columns", details={"columns": ", ".join(missing)}))
-        return result
-    present = [column for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if column in headers]
-    columns = {column: frame[headers[column]].tolist() for column in present}
-    raw_rows = []
-    for index in range(len(frame)):
-        raw = {column: str(columns[column][index]).strip() for column in present}
-        if any(raw.values()):
-            raw_rows.append((index + FIRST_DATA_LINE, raw))
-    if not raw_rows:
-        result.errors.append(RowError(1, "empty_file"))
-        return result
-    villages = _villages_by_code({integer_text(raw["village_code"]) for _, raw in raw_rows}, actor)
-    parsed, seen = [], {}
-    for line, raw in raw_rows:
-        values, village = _parse_row(line, raw, villages, result.errors)
-        if village is None or values is None:
-            continue
-        key = (village.id, values["name"])
-        if key in seen:
-            result.errors.append(RowError(line, "duplicate_point", "name", raw["name"], {"first_line": seen[key]}))
-            continue
-        seen[key] = line
-        parsed.append((line, village, values))
-    if result.errors:
-        order = {column: position for position, column in enumerate(present)}
-        result.errors.sort(key=lambda error: (error.line, order.get(error.column, -1)))
-        return result
-    try:
-        with db.session.begin_nested():
-            _write(parsed, result, actor)
-            record("water_point.import", "water_point", None, after={
-                "source": filename, "created": result.created, "updated": result.updated,
-                "flagged": result.flagged,
-            }, actor=actor)
-            db.session.flush()
-    except IntegrityError:
-        result.errors = [RowError(1, "conflict")]
-        result.created = result.updated = result.flagged = 0
-    db.session.expire_all()
-    return result
-
-
-def import_water_points_from_path(path, actor=None) -> ImportResult:
-    path = Path(path)
-    return import_water_points(path.read_bytes(), path.name, actor=actor)
-
-
-def _villages_by_code(codes, actor) -> dict:
-    query = select(Unit).where(Unit.code.in_([code for code in codes if code]),
-                               Unit.kind.in_(services.POINT_UNIT_KINDS))
-    if actor is not None:
-        query = query.where(permissions.units_within(actor))
-    return {unit.code: unit for unit in db.session.scalars(query)}
-
-
-def _parse_row(line, raw, villages, errors):
-    row_errors = []
-    code = integer_text(raw["village_code"])
-    village = villages.get(code)
-    if village is None:
-        row_errors.append(RowError(line, "unknown_village", "village_code", raw["village_code"]))
-    fields = {"name": _unprotect(raw["name"]), "latitude": raw["latitude"], "longitude": raw["longitude"]}
-    kind_text = raw["kind"]
-    fields["kind"] = KIND_ALIASES.get(kind_text) or kind_text.lower().replace(" ", "_")
-    danger_text = raw.get("danger_level", "")
-    fields["danger_level"] = DANGER_ALIASES.get(danger_text) or danger_text.lower() or None
-    for column in BOOLEAN_COLUMNS:
-        text = raw.get(column, "").lower()
-        if text in TRUE_WORDS:
-            fields[column] = True
-        elif text in FALSE_WORDS:
-            fields[column] = False
-        else:
-            row_errors.append(RowError(line, "bad_boolean", column, raw[column]))
-    for column in COUNT_COLUMNS:
-        text = integer_text(raw.get(column, ""))
-        if text and not text.isdigit():
-            row_errors.append(RowError(line, "bad_count", column, raw[column]))
-        fields[column] = int(text) if text.isdigit() else 0
-    for column in ("responsible_name", "responsible_phone", "notes"):
-        fields[column] = _unprotect(raw.get(column, ""))
-    fields["patrol_interval_days"] = None
-    values = None
-    # The service's own checks, one field at a time, so every wrong cell of the row is listed.
-    for _ in range(len(services.POINT_FIELDS)):
-        try:
-            values = services.clean_point_fields(fields)
-            break
-        except services.WaterError as error:
-            column = "latitude" if error.code == "swapped" else error.field
-            row_errors.append(RowError(line, error.code, column, raw.get(column, ""), dict(error.details)))
-            fields = _repair(fields, error)
-    errors.extend(row_errors)
-    if row_errors:
-        return None, village
-    return values, village
-
-
-def _unprotect(text: str) -> str:
-    """Undo the export's formula guard: "'+86…" back to "+86…"."""
-    return text[1:] if text[:1] == "'" and text[1:2] and text[1:2] in "=+-@" else text
-
-
-def _repair(fields, error):
-    """A stand-in value for a wrong field, so the remaining checks of the row still run."""
-    stand_ins = {"name": "-", "kind": "other", "danger_level": "low", "latitude": 30.0, "longitude": 120.0,
-                 "sign_count": 0, "life_buoys": 0, "poles": 0, "ropes": 0}
-    fixed = dict(fields)
-    if error.code == "swapped":
-        fixed["latitude"], fixed["longitude"] = 30.0, 120.0
-    elif error.code == "too_long":
-        fixed[error.field] = ""
-    elif error.field in stand_ins:
-        fixed[error.field] = stand_ins[error.field]
-    return fixed
-
-
-def _write(parsed, result, actor):
-    village_ids = {village.id for _, village, _ in parsed}
-    existing = {
-        (point.unit_id, point.name): point
-        for point in db.session.scalars(select(WaterPoint).where(WaterPoint.unit_id.in_(village_ids)))
-    }
-    ancestors = {*(ancestor for _, village, _ in parsed for ancestor in village.ancestor_ids)}
-    ancestor_units = {unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(ancestors)))}
-    boxes = {}
-
-    def box_for(village):
-        chain = [ancestor_units[unit_id] for unit_id in village.ancestor_ids if unit_id in ancestor_units]
-        counties = [unit for unit in chain if unit.kind == UnitKind.COUNTY.value]
-        area = counties[-1] if counties else (chain[0] if chain else village)
-        if area.id not in boxes:
-            boxes[area.id] = services.units_bounding_box(area)
-        return boxes[area.id]
-
-    for _, village, values in parsed:
-        flagged = services.is_far_outside(values["latitude"], values["longitude"], box_for(village))
-        point = existing.get((village.id, values["name"]))
-        if point is None:
-            point = WaterPoint(unit_id=village.id, created_by_id=actor.id if actor else None, **values)
-            db.session.add(point)
-            result.created += 1
-        else:
-            values.pop("patrol_interval_days")
-            for name, value in values.items():
-                setattr(point, name, value)
-            point.status = WaterPointStatus.ACTIVE.value
-            result.updated += 1
-        point.needs_position_check = flagged
-        result.flagged += int(flagged)
-    db.session.flush()
-
-
-# --- Export ----------------------------------------------------------------------------------------
-
-EXPORT_COLUMNS = ("id", "township", "village", "village_code", "name", "kind", "latitude", "longitude", "is_key",
-                  "danger_level", "has_permanent_sign", "sign_count", "life_buoys", "poles", "ropes", "has_fence",
-                  "responsible_name", "responsible_phone", "notes", "status", "needs_position_check",
-                  "last_patrol_at", "patrol_overdue", "open_hazards", "overdue_hazards")
+TABLE_CODE_COLUMNS = ("village_code", "responsible_phone")
+TABLE_WIDTHS = {"code": 11, "township": 14, "village": 14, "village_code": 15, "name": 18, "responsible_phone": 14,
+                "notes": 24, "last_patrol_at": 17}
+YES_NO_COLUMNS = ("is_key", "has_permanent_sign", "has_fence", "needs_position_check", "patrol_overdue")
 
 
 def export_records(rows) -> list[dict]:
@@ -269,7 +59,8 @@ def export_records(rows) -> list[dict]:
     for row in rows:
         point = row.point
         records.append({
-            "id": point.id, "township": row.township, "village": row.village, "village_code": row.village_code,
+            "id": point.id, "code": point.code, "township": row.township, "village": row.village,
+            "village_code": row.village_code,
             "name": point.name, "kind": point.kind, "kind_label": str(KIND_LABELS.get(point.kind, point.kind)),
             "latitude": point.latitude, "longitude": point.longitude, "is_key": point.is_key,
             "danger_level": point.danger_level,
@@ -278,6 +69,8 @@ def export_records(rows) -> list[dict]:
             "life_buoys": point.life_buoys, "poles": point.poles, "ropes": point.ropes,
             "has_fence": point.has_fence, "responsible_name": point.responsible_name,
             "responsible_phone": point.responsible_phone, "notes": point.notes, "status": point.status,
+            "status_label": str(POINT_STATUS_LABELS.get(point.status, point.status)),
+            "patrol_interval_days": point.patrol_interval_days,
             "needs_position_check": point.needs_position_check,
             "last_patrol_at": format_local(point.last_patrol_at), "patrol_overdue": row.patrol_overdue,
             "open_hazards": row.open_hazards, "overdue_hazards": row.overdue_hazards,
@@ -285,14 +78,32 @@ def export_records(rows) -> list[dict]:
     return records
 
 
-def points_csv(records) -> bytes:
-    """UTF-8 with BOM, so Excel opens the Chinese right; the header is the import's column names."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+def _table_rows(records) -> list[list]:
+    """Cells as the office reads them: labels for kind, danger and state, 是/否 for yes and no."""
+    yes, no = str(_l("Yes")), str(_l("No"))
+    labels = {"kind": "kind_label", "danger_level": "danger_label", "status": "status_label"}
+    rows = []
     for item in records:
-        writer.writerow([safe_cell(item[column]) for column in EXPORT_COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        row = []
+        for column in TABLE_HEADERS:
+            value = item[labels.get(column, column)]
+            if column in YES_NO_COLUMNS:
+                value = yes if value else no
+            row.append(value)
+        rows.append(row)
+    return rows
+
+
+def points_csv(records) -> bytes:
+    """The spreadsheet export as CSV (see ``exports.table_csv`` for how codes stay text)."""
+    code_positions = [list(TABLE_HEADERS).index(column) for column in TABLE_CODE_COLUMNS]
+    return table_csv(TABLE_HEADERS.values(), _table_rows(records), code_positions)
+
+
+def points_xlsx(records) -> bytes:
+    """The spreadsheet export as XLSX: codes and phone numbers are text cells."""
+    widths = [TABLE_WIDTHS.get(column, 10) for column in TABLE_HEADERS]
+    return table_xlsx(list(TABLE_HEADERS.values()), _table_rows(records), str(_l("Water points")), widths)
 
 
 def points_geojson(records) -> bytes:
@@ -301,7 +112,8 @@ def points_geojson(records) -> bytes:
             "type": "Feature",
             "id": item["id"],
             "geometry": {"type": "Point", "coordinates": [item["longitude"], item["latitude"]]},
-            "properties": {column: item[column] for column in EXPORT_COLUMNS if column not in ("latitude", "longitude")},
+            "properties": {column: item[column] for column in EXPORT_COLUMNS
+                           if column not in ("latitude", "longitude")},
         }
         for item in records
     ]
@@ -332,7 +144,7 @@ def points_kml(records, document_name: str = "") -> bytes:
             data = ET.SubElement(extended, f"{{{KML_NS}}}Data", name=column)
             value = item[column]
             ET.SubElement(data, f"{{{KML_NS}}}value").text = (
-                ("1" if value else "0") if isinstance(value, bool) else str(value))
+                ("1" if value else "0") if isinstance(value, bool) else "" if value is None else str(value))
         point = ET.SubElement(placemark, f"{{{KML_NS}}}Point")
         ET.SubElement(point, f"{{{KML_NS}}}coordinates").text = f"{item['longitude']},{item['latitude']},0"
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -1,6 +1,8 @@
 """Display names of the water vocabularies and what a refused change or a bad import row says."""
 from flask_babel import lazy_gettext as _l
 
+from ..tables.messages import TABLE_ERRORS
+
 KIND_LABELS = {
     "river": _l("River"),
     "pond": _l("Pond"),
@@ -75,13 +77,16 @@ WATER_ERRORS = {
 }
 
 IMPORT_ERRORS = {
-    "unreadable_file": _l("The file cannot be read as a CSV or XLSX table."),
-    "empty_file": _l("The file has no rows to import."),
-    "missing_columns": _l("The file lacks the required column(s): %(columns)s."),
+    **TABLE_ERRORS,
     "conflict": _l("The import clashed with a change made at the same time. Nothing was imported; please try again."),
     "unknown_village": _l("No village or community within your area has the code “%(value)s”."),
     "duplicate_point": _l("“%(value)s” in the same village already appears on line %(first_line)s."),
     "bad_boolean": _l("“%(value)s” is not yes or no (是/否, 1/0, yes/no)."),
+    "bad_point_code": _l("The water point code “%(value)s” may hold only letters and digits (at most 16)."),
+    "duplicate_point_code": _l("The water point code %(value)s already appears on line %(first_line)s."),
+    "point_out_of_scope": _l("The water point %(value)s is outside your area."),
+    "ambiguous_point": _l("This village has %(count)s water points called “%(value)s”: fill in the column 编号 "
+                          "(the code from the app's export) to say which one this row is."),
     **{code: message for code, message in WATER_ERRORS.items() if code not in ("not_allowed", "changed_meanwhile")},
 }
 

@@ -1,5 +1,6 @@
 """Water points registered by villages, patrols of them, and hazards found and rectified."""
 import enum
+import secrets
 from datetime import date
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -44,6 +45,15 @@ HAZARD_TRANSITIONS = {
 }
 
 
+# Letters and digits nobody misreads (no 0/O, 1/I/L), and a letter first so no spreadsheet takes it for a number.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_point_code() -> str:
+    """A water point's stable key across exports and imports, e.g. W7K3M9Q2X."""
+    return "W" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
 class WaterPoint(db.Model):
     __tablename__ = "water_point"
     __table_args__ = (
@@ -55,6 +65,8 @@ class WaterPoint(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Shown in exports and matched on import, so a file re-imports without duplicating a point.
+    code: Mapped[str] = mapped_column(String(16), unique=True, default=new_point_code)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20))

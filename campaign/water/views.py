@@ -9,7 +9,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..fieldforms import answers
 from ..timeutil import format_local, local_to_utc, local_today, to_local
-from . import forms_data, forms_export, io, services
+from . import forms_data, forms_export, importing, io, services
 from .forms import (
     ConfirmForm,
     HazardForm,
@@ -34,6 +34,7 @@ bp = Blueprint("water", __name__, url_prefix="/water")
 
 POINTS_PER_PAGE = 50
 EXPORT_TYPES = {
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", io.points_xlsx),
     "csv": ("text/csv; charset=utf-8", io.points_csv),
     "geojson": ("application/geo+json", io.points_geojson),
     "kml": ("application/vnd.google-earth.kml+xml", None),
@@ -426,7 +427,7 @@ def import_points():
     form = WaterImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        result = io.import_water_points(upload.read(), upload.filename or "", actor=current_user)
+        result = importing.import_water_points(upload.read(), upload.filename or "", actor=current_user)
         if result.ok:
             db.session.commit()
         else:

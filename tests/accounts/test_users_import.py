@@ -110,9 +110,10 @@ def test_blank_lines_do_not_shift_the_line_numbers(as_admin, users, db):
 @pytest.mark.parametrize(
     "data, message",
     [
-        (b"name,phone\n\xe5\xbc\xa0,1\n", "文件缺少以下列：username, role, unit_code"),
+        (b"name,phone\n\xe5\xbc\xa0,1\n", "文件缺少必填列：用户名 (username), 角色 (role), 单位代码 (unit_code)"),
         (b"username,display_name,role,unit_code,phone,password\n", "文件中没有用户数据"),
-        (b"", "无法读取该文件"),
+        (b"", "文件中没有可导入的数据行"),
+        (b"PK\x03\x04broken", "无法读取该文件，请上传 CSV 或 XLSX 表格"),
     ],
 )
 def test_a_file_of_the_wrong_shape_is_refused(data, message, as_admin, users):
@@ -120,9 +121,9 @@ def test_a_file_of_the_wrong_shape_is_refused(data, message, as_admin, users):
     assert message in page
 
 
-def test_a_file_that_is_not_csv_is_refused(as_admin, users):
-    page = upload(as_admin, b"PK\x03\x04", filename="users.xlsx").get_data(as_text=True)
-    assert "请选择 .csv 文件" in page
+def test_a_file_that_is_neither_xlsx_nor_csv_is_refused(as_admin, users):
+    page = upload(as_admin, b"%PDF-1.4", filename="users.pdf").get_data(as_text=True)
+    assert "请选择 XLSX 或 CSV 文件" in page
 
 
 def test_user_text_in_the_file_is_escaped_on_the_result_page(as_admin, users):
@@ -157,3 +158,48 @@ def test_cli_import_of_a_bad_file_creates_nothing_and_exits_1(app, users, db, tm
     assert "第 5 行" in result.output and "mayor" in result.output
     db.session.expire_all()
     assert imported_count(db) == 0
+
+
+def users_xlsx(rows, title="临安区专项行动工作台账号申请表") -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.merge_cells("A1:F1")
+    sheet.append(["用户名", "姓名", "角色", "单位代码", "手机", "密码"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_with_a_title_row_and_codes_stored_as_numbers_creates_the_users(as_county_officer, users, db):
+    data = users_xlsx([
+        ["li_a1", "李明", "村（社区）填报员", 330112002235, 13800000001, None],
+        ["zhao_b", "赵强", "township_officer", "330112101000", None, None],
+    ])
+
+    page = upload(as_county_officer, data, filename="账号.xlsx").get_data(as_text=True)
+
+    assert "已导入 2 个用户" in page
+    li = db.session.scalar(select(User).where(User.username == "li_a1"))
+    assert (li.unit.code, li.phone) == ("330112002235", "13800000001")
+
+
+def test_a_wrong_row_of_an_xlsx_is_named_by_its_spreadsheet_row(as_county_officer, users, db):
+    data = users_xlsx([["li_a1", "李明", "village_reporter", 330112002235, None, None],
+                       ["bad", "某某", "mayor", 330112002235, None, None]])
+
+    page = upload(as_county_officer, data, filename="账号.xlsx").get_data(as_text=True)
+
+    assert "<td>第 4 行</td>" in page and imported_count(db) == 0
+
+
+def test_unit_codes_mangled_to_scientific_notation_are_refused_with_the_way_out(as_county_officer, users, db):
+    data = csv_bytes("li_a1,李明,village_reporter,3.30112E+11,,")
+
+    page = upload(as_county_officer, data).get_data(as_text=True)
+
+    assert "<td>第 2 行</td>" in page and "科学计数法" in page and "“unit_code”列" in page

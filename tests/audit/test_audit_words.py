@@ -17,7 +17,7 @@ from campaign.campaigns.services import add_task, create_campaign, launch_campai
 from campaign.extensions import db as _db
 from campaign.progress.chasing import queue_manual_reminders
 from campaign.reporting.services import approve, return_report, save_report, submit_report
-from campaign.units.services import import_units
+from campaign.units.importing import import_units
 from campaign.water.services import move_hazard, record_hazard, update_water_point
 from tests.conftest import queries_for_page
 from tests.factories import a_date, make_campaign, make_task, make_unit

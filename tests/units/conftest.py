@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.extensions import db
-from campaign.units import services
+from campaign.units import importing, services
 from campaign.units.models import Unit
 
 HEADER = "code,name,kind,parent_code"
@@ -43,7 +43,7 @@ def run_import(db):
     """run_import(data, filename="units.csv", actor=None) → the result, committed when it succeeded."""
 
     def run(data, filename="units.csv", actor=None):
-        result = services.import_units(data, filename, actor=actor)
+        result = importing.import_units(data, filename, actor=actor)
         if result.ok:
             db.session.commit()
         else:

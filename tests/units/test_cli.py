@@ -34,6 +34,7 @@ def test_the_cli_lists_every_error_with_its_line_and_exits_with_status_1(app, db
     result = app.test_cli_runner().invoke(args=["units", "import", str(path), "--lang", "en"])
 
     assert result.exit_code == 1
-    assert "Line 3: The name is empty." in result.output
-    assert "Line 4: No unit in the file or within your area has the parent code “330112009999”." in result.output
+    assert "Line 3, column name: The name is empty." in result.output
+    assert ("Line 4, column parent_code: No unit in the file or within your area has the parent code “330112009999”."
+            in result.output)
     assert unit_count() == 0

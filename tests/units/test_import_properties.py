@@ -5,7 +5,7 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign.units.services import import_units
+from campaign.units.importing import import_units
 
 KINDS = ["county", "township", "village", "community", "school", "agency", "县", "村", "", "planet"]
 cells = st.one_of(

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from campaign.water import forms_export
-from campaign.water.io import points_csv, points_geojson, points_kml, safe_cell
+from campaign.exports import safe_cell
+from campaign.water.io import points_csv, points_geojson, points_kml
 from tests import factories
 from tests.water.conftest import (
     FORMULA_NAME,
@@ -43,11 +44,11 @@ def test_the_csv_export_defuses_formulas_and_keeps_the_text(as_county_officer, n
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8-sig")
-    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(text))}
+    rows = {row["水域名称"]: row for row in csv.DictReader(io.StringIO(text))}
     row = rows[XSS_NAME]
-    assert row["responsible_name"] == "'" + FORMULA_NAME
-    assert row["responsible_phone"] == "'+8613800000000"
-    assert row["notes"] == TEMPLATE_NAME
+    assert row["安全信息员"] == "'" + FORMULA_NAME
+    assert row["联系电话"] == "'+8613800000000"
+    assert row["备注"] == TEMPLATE_NAME
     assert set(rows) == {XSS_NAME, "白沙溪"}
 
 
@@ -80,7 +81,7 @@ def test_the_kml_export_escapes_the_markup(as_county_officer, nasty):
 
 
 def test_the_pure_writers_handle_an_empty_list():
-    assert points_csv([]).decode("utf-8-sig").startswith("id,township,village")
+    assert points_csv([]).decode("utf-8-sig").startswith("Water point code,Township (street),Village (community),")
     assert json.loads(points_geojson([])) == {"type": "FeatureCollection", "features": []}
     assert ET.fromstring(points_kml([])).find(f"{KML}Document") is not None
 

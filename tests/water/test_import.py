@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.audit.models import AuditRecord
-from campaign.water.io import import_water_points
+from campaign.water.importing import import_water_points
 from campaign.water.models import WaterPoint
 from tests.water.conftest import make_point
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
-from ..i18n import UNIT_KIND_LABELS
+from ..i18n import UNIT_CATEGORY_LABELS, UNIT_KIND_LABELS
 from ..tables import RowError, TableRefused, TableSpec, read_table
 from .export import TABLE_HEADERS
 from .models import Unit
@@ -44,7 +44,7 @@ KIND_ALIASES = {
     "村": "village", "行政村": "village", "村委会": "village",
     "社区": "community", "居委会": "community",
     "学校": "school", "幼儿园": "kindergarten",
-    "部门": "agency", "单位": "agency", "部门单位": "agency",
+    "部门": "agency", "单位": "agency", "部门单位": "agency", "机关": "agency", "机关单位": "agency",
 }
 IMPORT_FIELDS = ("name", "kind", "category", "contact_name", "phone", "households", "students", "latitude",
                  "longitude")
@@ -101,6 +101,15 @@ def kind_names() -> dict:
     return names
 
 
+def category_names() -> dict:
+    """Unit category as an office writes it (小学, 通信运营商 … in either language) → its code."""
+    names = {code: code for code in UNIT_CATEGORY_LABELS}
+    for locale in ("zh_Hans_CN", "en"):
+        with force_locale(locale):
+            names.update({str(label).lower(): code for code, label in UNIT_CATEGORY_LABELS.items()})
+    return names
+
+
 def import_units(data: bytes, filename: str = "", actor=None) -> ImportResult:
     """Import a unit tree from CSV or XLSX bytes: all rows or none.
 
@@ -145,10 +154,13 @@ def import_units_from_path(path, actor=None) -> ImportResult:
 
 def _parse_rows(table_rows, present, errors) -> list:
     kinds = kind_names()
+    categories = category_names()
     rows = []
     for line, raw in table_rows:
         raw = {column: raw[column] for column in present}
         values, row_errors = _parse_cells(raw, line, kinds)
+        if values.get("category"):
+            values["category"] = categories.get(values["category"].lower(), values["category"])
         errors.extend(row_errors)
         rows.append(_Row(line=line, values=values, raw=raw))
     return rows
@@ -176,8 +188,9 @@ def _parse_cells(raw: dict, line: int, kinds: dict):
     for column in ("households", "students"):
         if column in raw:
             text = raw[column].replace(",", "")
-            values[column] = int(text) if text.isdigit() else None
-            if text and not text.isdigit():
+            counted = text.isascii() and text.isdigit()  # "²" is a digit to str.isdigit, not to int()
+            values[column] = int(text) if counted else None
+            if text and not counted:
                 errors.append(RowError(line, "bad_count", column, raw[column]))
     for column, limit in COORDINATE_LIMITS.items():
         if column in raw:

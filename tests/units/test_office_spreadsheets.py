@@ -286,3 +286,29 @@ def test_the_unit_page_offers_the_export_to_those_who_may_use_it(as_county_offic
 @pytest.fixture
 def county_officer_user(users):
     return users.county_officer
+
+
+def test_categories_written_as_words_are_stored_as_the_fixed_list_knows_them(run_import):
+    data = ("代码,名称,类型,上级代码,类别,户数\n"
+            "330112000000,临安区,区,,,\n"
+            ",玲珑小学,学校,330112000000,小学,\n"
+            ",中国移动临安分公司,机关单位,330112000000,通信运营商,\n"
+            ",区气象局,机关单位,330112000000,Weather bureau,\n"
+            ",区博物馆,机关单位,330112000000,博物馆,\n").encode()
+
+    result = run_import(data, "单位.csv")
+
+    assert result.ok, result.errors
+    categories = dict(_db.session.execute(select(Unit.name, Unit.category)).all())
+    assert categories["玲珑小学"] == "primary"
+    assert categories["中国移动临安分公司"] == "carrier"
+    assert categories["区气象局"] == "weather"
+    assert categories["区博物馆"] == "博物馆"  # not in the list: kept as the office wrote it
+
+
+def test_a_count_in_superscript_digits_is_refused_not_a_crash(run_import):
+    data = "代码,名称,类型,上级代码,户数\n330112000000,临安区,区,,²\n".encode()
+
+    result = run_import(data, "单位.csv")
+
+    assert not result.ok and reasons(result) == [(2, "bad_count")]

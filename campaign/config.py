@@ -15,6 +15,8 @@ ENV_OVERRIDES = {
     "UPLOAD_DIR": "UPLOAD_DIR",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "MAX_FILE_MB": "MAX_FILE_MB",
+    "MAX_IMAGE_PIXELS": "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_DECODED_MB": "MAX_IMAGE_DECODED_MB",
     "MAP_TILES": "MAP_TILES",
     "TIANDITU_KEY": "TIANDITU_KEY",
     "MAP_TILE_URL": "MAP_TILE_URL",
@@ -41,6 +43,8 @@ class Config:
     SECRET_KEY = None  # read from instance/secret_key when unset
     UPLOAD_DIR = None  # instance/uploads when unset
     MAX_UPLOAD_MB = 20
+    MAX_IMAGE_PIXELS = 40_000_000  # a photo's width × height; see campaign/evidence/images.py
+    MAX_IMAGE_DECODED_MB = 120  # what a PNG or WebP may cost decoded whole
     DEFAULT_TIMEZONE = "Asia/Shanghai"
     SQLITE_BUSY_TIMEOUT_MS = 15000
 

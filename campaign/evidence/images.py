@@ -1,9 +1,10 @@
 """Photos: checked from the header against a pixel budget before anything is decoded, decoded once,
 shrunk to a thumbnail in strips, so a worker's memory stays bounded whatever the upload claims.
 
-Pillow keeps every RGB, RGBA or CMYK pixel in 4 bytes: a decoded image costs at most 4 bytes × its
-pixel count (160 MB at the default budget of 40 megapixels). JPEGs are decoded at a reduced scale
-(``Image.draft``), which validates the whole file at a fraction of the memory. Pillow's own
+Two budgets, both settings: MAX_IMAGE_PIXELS (40 megapixels) for any photo, and MAX_IMAGE_DECODED_MB
+(120 MB) for what a format decoded whole costs: Pillow keeps a pixel in 4 bytes, so a PNG may have
+31 megapixels and a WebP (whose decoder holds several copies) 7.8. JPEGs, what phones send, are
+decoded at a reduced scale (``Image.draft``), which validates the whole file at a fraction of the memory. Pillow's own
 conversions of a whole image (``RGBA`` to premultiplied ``RGBa`` for resizing, alpha compositing,
 EXIF rotation) each make a full-size copy; ``make_thumbnail`` does them on strips and on the
 thumbnail only. Measured in bench/image_upload_memory.py and docs/performance.md.
@@ -25,6 +26,9 @@ from .models import FileKind
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
 THUMBNAIL_SIZE = 320
 STRIP_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_IMAGE_DECODED_MB = 120
+# Pillow keeps a pixel in 4 bytes; its WebP decoder holds about four copies (626 MB for 40 megapixels).
+DECODED_BYTES_PER_PIXEL = {"PNG": 4, "WEBP": 16}
 EXIF_ZONE_DEFAULT = "Asia/Shanghai"
 
 IMAGE_FORMATS = {
@@ -52,12 +56,19 @@ class CheckedImage:
     kind: str = FileKind.IMAGE.value
 
 
-def max_image_pixels() -> int:
-    return int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+def max_image_pixels(image_format: str = "JPEG") -> int:
+    """The pixel budget, lowered for formats decoded whole so the decoded size stays within
+    MAX_IMAGE_DECODED_MB (JPEGs are decoded at draft scale and cost little whatever their size)."""
+    budget = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+    per_pixel = DECODED_BYTES_PER_PIXEL.get(image_format)
+    if per_pixel is None:
+        return budget
+    decoded_mb = int(current_app.config.get("MAX_IMAGE_DECODED_MB") or DEFAULT_MAX_IMAGE_DECODED_MB)
+    return min(budget, decoded_mb * 1024 * 1024 // per_pixel)
 
 
-def _refuse_too_large(name, width=None, height=None):
-    details = {"name": name, "limit_pixels": max_image_pixels()}
+def _refuse_too_large(name, width=None, height=None, image_format="JPEG"):
+    details = {"name": name, "limit_pixels": max_image_pixels(image_format)}
     if width and height:
         details.update(width=width, height=height, pixels=width * height)
     raise UploadError("image_too_large", **details)
@@ -71,12 +82,13 @@ def open_image(data: bytes, name: str, allowed) -> CheckedImage:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
             width, height = probe.size
-            if width * height > max_image_pixels():
-                _refuse_too_large(name, width, height)
+            if width * height > max_image_pixels(probe.format):
+                _refuse_too_large(name, width, height, probe.format)
             probe.verify()
             image = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
             if image.format == "JPEG":
-                image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
+                scale = THUMBNAIL_SIZE * 2 / max(width, height)
+                image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
             image.load()
     except UploadError:
         raise

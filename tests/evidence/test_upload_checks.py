@@ -151,11 +151,11 @@ def test_the_9400_pixel_square_png_is_refused_from_its_header_naming_the_limit(a
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     error = refusal(png_header(9400, 9400), "bomb.png")
     assert error.code == "image_too_large"
-    assert error.details["limit_pixels"] == 40_000_000
+    assert error.details["limit_pixels"] == 31_457_280  # 120 MB decoded at 4 bytes a pixel
     assert files_under(upload_dir) == []
     with force_locale("zh_Hans_CN"):
         message = upload_error_message(error)
-    assert message == ("bomb.png：图片为 9400 × 9400 像素（约8836万像素），超过4000万像素的上限。"
+    assert message == ("bomb.png：图片为 9400 × 9400 像素（约8836万像素），超过3146万像素的上限。"
                        "请发送较小的照片，或把手机相机的分辨率调低后重拍。")
 
 
@@ -242,3 +242,14 @@ def test_a_large_transparent_png_becomes_a_white_backed_thumbnail_of_its_shape(d
         red, white = thumbnail.getpixel((40, 40)), thumbnail.getpixel((280, 40))
     assert red[0] > 180 and red[1] < 40 and red[2] < 40
     assert min(white) > 240
+
+
+def test_formats_decoded_whole_get_the_pixels_their_decoded_size_allows(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_IMAGE_DECODED_MB", 1)  # PNG: 262,144 pixels; WebP: 65,536
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "green").save(buffer, "WEBP")
+    error = refusal(buffer.getvalue(), "wechat.webp")
+    assert (error.code, error.details["limit_pixels"]) == ("image_too_large", 65_536)
+    assert store_bytes(make_png(size=(500, 500), mode="RGB"), "screen.png").stored_file.width == 500
+    assert refusal(make_png(size=(600, 500), mode="RGB"), "screen.png").code == "image_too_large"
+    assert store_bytes(make_jpeg(size=(2000, 1500)), "photo.jpg").stored_file.width == 2000

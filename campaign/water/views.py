@@ -226,6 +226,8 @@ def edit(point_id):
             except services.WaterError as error:
                 db.session.rollback()
                 _show_error(form, error)
+                if error.code == "changed_meanwhile":
+                    return render_template("water/form.html", form=form, point=point), 409
             else:
                 db.session.commit()
                 _flash_saved(point)

@@ -26,6 +26,7 @@ from ..campaigns.models import Assignment
 from ..database import utcnow
 from ..extensions import db
 from ..permissions import units_within
+from ..private_files import private_dirs
 from ..units.models import Unit
 from .images import CheckedImage, make_thumbnail, open_image, read_exif
 from .messages import (
@@ -265,14 +266,13 @@ def _ensure_on_disk(stored_file: StoredFile, data: bytes, thumbnail: bytes | Non
 
 def write_atomically(path: Path, data: bytes):
     """Write beside the final name and rename into place: a crash never leaves a half file there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
+    private_dirs(path.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")  # created 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -331,7 +331,9 @@ def send_stored_file(stored_file, *, thumbnail=False, download_name=None):
         etag=True,
         max_age=None,
     )
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # The file itself is never kept by a cache (it may outlive the user's access); a thumbnail is
+    # kept but revalidated on every use, so the access check runs each time and a 304 costs nothing.
+    response.headers["Cache-Control"] = "private, no-cache" if thumbnail else "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

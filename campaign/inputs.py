@@ -5,8 +5,7 @@ string names nothing, so it is a 404 here rather than an overflow in the databas
 bodies nest at most ``MAX_JSON_DEPTH`` levels (the API's bodies are flat objects); deeper ones are
 refused as unreadable (400) before Python's parser recurses into them.
 """
-from flask import Request, abort
-from flask.json.provider import DefaultJSONProvider
+from flask import Request, abort, json
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
@@ -33,10 +32,6 @@ class BoundedArgs(ImmutableMultiDict):
         return value
 
 
-class BoundedRequest(Request):
-    parameter_storage_class = BoundedArgs
-
-
 def nesting_depth(value) -> int:
     """How deeply lists and objects nest in parsed JSON, without recursion."""
     deepest, pending = 0, [(value, 1)]
@@ -51,12 +46,16 @@ def nesting_depth(value) -> int:
     return deepest
 
 
-class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, refusing (ValueError, hence 400) bodies nested deeper than MAX_JSON_DEPTH."""
+class BoundedJSON:
+    """The ``json_module`` of requests: Flask's JSON, refusing (ValueError, hence 400) bodies nested
+    deeper than MAX_JSON_DEPTH. Responses (and the test client reading them) are not limited."""
 
-    def loads(self, s, **kwargs):
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(s, **kwargs):
         try:
-            value = super().loads(s, **kwargs)
+            value = json.loads(s, **kwargs)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         if nesting_depth(value) > MAX_JSON_DEPTH:
@@ -64,9 +63,12 @@ class BoundedJSONProvider(DefaultJSONProvider):
         return value
 
 
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedArgs
+    json_module = BoundedJSON
+
+
 def configure_inputs(app):
     """Called before any blueprint is registered: the routes are built with the bounded converter."""
     app.request_class = BoundedRequest
     app.url_map.converters["int"] = IdConverter
-    app.json_provider_class = BoundedJSONProvider
-    app.json = BoundedJSONProvider(app)

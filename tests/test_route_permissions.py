@@ -19,6 +19,7 @@ PUBLIC = {
     "accounts.login": "the way in",
     "main.set_language": "a preference, kept in the session",
     "main.health": "the load balancer's health check",
+    "api.openapi": "the API's own description, no data",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",

@@ -47,15 +47,18 @@ def nesting_depth(value) -> int:
 
 
 class BoundedJSON:
-    """The ``json_module`` of requests: Flask's JSON, refusing (ValueError, hence 400) bodies nested
-    deeper than MAX_JSON_DEPTH. Responses (and the test client reading them) are not limited."""
+    """A request's JSON reader: the app's own, refusing (ValueError, hence 400) bodies nested deeper
+    than MAX_JSON_DEPTH. Responses (and the test client reading them) are not limited."""
 
-    dumps = staticmethod(json.dumps)
+    def __init__(self, provider=json):
+        self.provider = provider
 
-    @staticmethod
-    def loads(s, **kwargs):
+    def dumps(self, obj, **kwargs):
+        return self.provider.dumps(obj, **kwargs)
+
+    def loads(self, s, **kwargs):
         try:
-            value = json.loads(s, **kwargs)
+            value = self.provider.loads(s, **kwargs)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         if nesting_depth(value) > MAX_JSON_DEPTH:
@@ -65,7 +68,15 @@ class BoundedJSON:
 
 class BoundedRequest(Request):
     parameter_storage_class = BoundedArgs
-    json_module = BoundedJSON
+
+    # Flask hands each request the app's JSON provider (``request.json_module = app.json``): wrap it.
+    @property
+    def json_module(self):
+        return self.__dict__.get("_bounded_json") or BoundedJSON()
+
+    @json_module.setter
+    def json_module(self, provider):
+        self.__dict__["_bounded_json"] = BoundedJSON(provider)
 
 
 def configure_inputs(app):

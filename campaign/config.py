@@ -158,8 +158,11 @@ def _fill_instance_defaults(app, production):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign-desk.sqlite3'}"
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance / "uploads")
-    private_dirs(app.config["UPLOAD_DIR"])
-    make_private(app.config["UPLOAD_DIR"], PRIVATE_DIR)
+    try:
+        private_dirs(app.config["UPLOAD_DIR"])
+        make_private(app.config["UPLOAD_DIR"], PRIVATE_DIR)
+    except OSError:
+        pass  # not ours or not writable: an upload then says so (storage_failed), and so does /readyz
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
 

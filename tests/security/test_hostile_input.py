@@ -176,8 +176,13 @@ def test_the_database_lost_during_a_water_import_gives_the_try_again_page(app, d
                      ""]).encode()
     csrf = as_county_officer.csrf_token()
 
+    gone = []
+
     def lost(connection, cursor, statement, parameters, context, executemany):
+        """From the first water point written on, the database answers nothing (it restarted)."""
         if statement.lstrip().upper().startswith("INSERT INTO WATER_POINT"):
+            gone.append(True)
+        if gone and not statement.lstrip().upper().startswith("ROLLBACK"):
             raise OperationalError(statement, parameters, Exception("server closed the connection unexpectedly"))
 
     event.listen(db.engine, "before_cursor_execute", lost)
@@ -190,3 +195,26 @@ def test_the_database_lost_during_a_water_import_gives_the_try_again_page(app, d
     assert response.status_code == 503, page[:500]
     assert "请稍后重试" in page and "Internal Server Error" not in page and "server closed" not in page
     assert db.session.scalar(select(func.count(WaterPoint.id))) == 0
+
+
+@pytest.mark.parametrize("url", ["/", "/water/", "/water/hazards", "/water/patrols", "/water/map", "/units/",
+                                 "/reports/", "/audit/", "/campaigns/", "/users/", "/account/tokens/"])
+def test_the_database_lost_after_the_user_was_loaded_gives_the_try_again_page_anywhere(db, as_county_officer, url):
+    """The first statement (loading the user) succeeds; every later one fails, as when PostgreSQL restarts
+    in the middle of a request."""
+    statements = []
+
+    def lost_after_the_first(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        if len(statements) > 1 and not statement.lstrip().upper().startswith(("ROLLBACK", "BEGIN")):
+            raise OperationalError(statement, parameters, Exception("terminating connection due to administrator"))
+
+    event.listen(db.engine, "before_cursor_execute", lost_after_the_first)
+    try:
+        response = as_county_officer.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", lost_after_the_first)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503, (url, response.status_code)
+    assert "请稍后重试" in page and "Internal Server Error" not in page and "terminating" not in page

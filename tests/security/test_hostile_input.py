@@ -218,3 +218,12 @@ def test_the_database_lost_after_the_user_was_loaded_gives_the_try_again_page_an
     page = response.get_data(as_text=True)
     assert response.status_code == 503, (url, response.status_code)
     assert "请稍后重试" in page and "Internal Server Error" not in page and "terminating" not in page
+
+
+def test_a_count_beyond_any_database_integer_in_a_form_is_a_400_not_a_server_error(db, as_county_officer, tree):
+    response = as_county_officer.post_form("/water/new", {
+        "unit_id": tree.village_a1.id, "name": "村口池塘", "kind": "pond", "danger_level": "high",
+        "latitude": "30.2", "longitude": "119.7", "sign_count": "99999999999999999999"})
+    assert response.status_code == 400
+    assert "太大" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(WaterPoint.id))) == 0

@@ -107,6 +107,15 @@ def test_a_lost_thumbnail_is_made_again_from_the_original(as_admin, photos):
     assert thumb.exists()
 
 
+def test_a_lost_thumbnail_of_a_photo_over_todays_budget_is_not_decoded_again(app, as_admin, photos, monkeypatch):
+    thumb = services.thumbnail_path(photos["village_a1"].stored_file)
+    thumb.unlink()
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 100)  # the 64 × 48 photo is now over the budget
+    assert as_admin.get(f"/files/evidence/{photos['village_a1'].id}/thumb").status_code == 404
+    assert not thumb.exists()
+    assert as_admin.get(f"/files/evidence/{photos['village_a1'].id}").status_code == 200
+
+
 def test_a_url_naming_a_path_never_reaches_the_disk(as_admin, photos):
     assert as_admin.get("/files/evidence/..%2F..%2Fsecret_key").status_code == 404
     assert as_admin.get("/files/evidence/-1").status_code == 404

@@ -7,6 +7,7 @@ from flask import Flask, render_template
 from .config import load_config
 from .database import configure_database
 from .extensions import babel, csrf, db, login_manager, migrate
+from .inputs import configure_inputs
 from .security import configure_security_headers
 from .serving import configure_serving
 
@@ -23,6 +24,7 @@ def create_app(config=None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    configure_inputs(app)
     configure_database(app)
     configure_extensions(app)
     configure_templates(app)
@@ -108,7 +110,43 @@ def register_error_handlers(app):
         db.session.rollback()
         return render_error(500)
 
+    register_refused_writes(app, render_error)
     register_database_unavailable(app)
+
+
+def register_refused_writes(app, render_error):
+    """Two writes that cannot succeed, whichever view made them. A row changed by someone else
+    between our read and our write (``StaleDataError`` from a version column) is the same 409 as a
+    version check; a value the database cannot hold (out of range, too long) that slipped past a form
+    is a 400 that says so, logged because a form should have caught it."""
+    from flask_babel import gettext
+    from sqlalchemy.exc import DataError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .api.errors import error_response, is_api_request
+
+    def refused(status, code, message):
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the session is removed at teardown
+            pass
+        if is_api_request():
+            return error_response(status, code, message)
+        return render_error(status, message=message)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error):
+        return refused(409, "changed_meanwhile", gettext(
+            "Someone else saved this record at the same moment. Nothing of yours was saved: reload the page, "
+            "check what they changed and apply your changes again."))
+
+    def out_of_range(error):
+        app.logger.error("a value the database cannot hold reached it: %s", error)
+        return refused(400, "value_out_of_range", gettext(
+            "A number or text in the form is too large to be saved. Nothing was saved: correct it and try again."))
+
+    app.register_error_handler(DataError, out_of_range)
+    app.register_error_handler(OverflowError, out_of_range)
 
 
 RETRY_AFTER_SECONDS = 10
@@ -131,8 +169,9 @@ def register_database_unavailable(app):
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the session is removed at teardown
             pass
-        if "_login_user" not in g:
-            g._login_user = login_manager.anonymous_user()  # Flask-Login would load the user from the database
+        # Even a user already loaded: their attributes expired with the rollback, and any template or
+        # blueprint context processor reading them would go back to the database and fail again.
+        g._login_user = login_manager.anonymous_user()
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if is_api_request():
             return error_response(503, "unavailable", gettext(

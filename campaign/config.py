@@ -3,11 +3,14 @@
 The default (development) needs no setup at all: a SQLite file and a secret key kept in
 ``instance/``. Production refuses to start without a real ``SECRET_KEY``.
 """
+import math
 import os
 import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+
+from .private_files import PRIVATE_DIR, make_private, private_dirs
 
 ENV_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -15,6 +18,8 @@ ENV_OVERRIDES = {
     "UPLOAD_DIR": "UPLOAD_DIR",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "MAX_FILE_MB": "MAX_FILE_MB",
+    "MAX_IMAGE_PIXELS": "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_DECODED_MB": "MAX_IMAGE_DECODED_MB",
     "MAP_TILES": "MAP_TILES",
     "TIANDITU_KEY": "TIANDITU_KEY",
     "MAP_TILE_URL": "MAP_TILE_URL",
@@ -54,6 +59,8 @@ class Config:
     TABLE_MAX_COLUMNS = 100
     TABLE_MAX_CELLS = 1_500_000
     TABLE_MAX_SECONDS = 10
+    MAX_IMAGE_PIXELS = 40_000_000  # a photo's width × height; see campaign/evidence/images.py
+    MAX_IMAGE_DECODED_MB = 120  # what a PNG or WebP may cost decoded whole
     DEFAULT_TIMEZONE = "Asia/Shanghai"
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -61,6 +68,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
 
+    HSTS_MAX_AGE = 0  # Strict-Transport-Security off: a development server speaks plain HTTP
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -124,6 +132,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 31536000  # one year of HTTPS only, sent on every response
 
 
 CONFIGS = {
@@ -161,6 +170,8 @@ def _parse_env_value(value):
 
 def _fill_instance_defaults(app, production):
     instance = Path(app.instance_path)
+    if production:
+        _refuse_weak_secret_key(app.config.get("SECRET_KEY"))
     if not app.config.get("SECRET_KEY"):
         if production:
             raise RuntimeError(
@@ -170,17 +181,22 @@ def _fill_instance_defaults(app, production):
             )
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        instance.mkdir(parents=True, exist_ok=True)
+        private_dirs(instance)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign-desk.sqlite3'}"
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    try:
+        private_dirs(app.config["UPLOAD_DIR"])
+        make_private(app.config["UPLOAD_DIR"], PRIVATE_DIR)
+    except OSError:
+        pass  # not ours or not writable: an upload then says so (storage_failed), and so does /readyz
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(app.config["LOGIN_SESSION_LONGEST_DAYS"]))
 
 
 def _instance_secret_key(instance: Path) -> str:
     """The key generated on first start and kept, so sessions survive restarts and workers agree."""
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dirs(instance)
     key_file = instance / "secret_key"
     if not key_file.exists():
         # Written aside then linked into place: concurrent workers starting together agree on one key.
@@ -194,3 +210,41 @@ def _instance_secret_key(instance: Path) -> str:
         finally:
             os.unlink(tmp_name)
     return key_file.read_text().strip()
+
+
+MIN_SECRET_BITS = 256
+CHARACTER_CLASSES = (
+    ("0123456789abcdef", 16),
+    ("0123456789ABCDEF", 16),
+    ("0123456789", 10),
+    ("abcdefghijklmnopqrstuvwxyz", 26),
+    ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 26),
+)
+
+
+def secret_key_bits(key) -> float:
+    """A generous upper bound on the entropy of a key: its length times the bits of the smallest
+    alphabet it fits (hex, digits, letters, base64, printable), counting a repeated run once."""
+    if isinstance(key, bytes):
+        return len(key) * 8.0 if len(set(key)) >= 8 else 0.0
+    key = str(key or "")
+    if len(set(key)) < 8:  # "aaaa…", "abab…": no length makes these secret
+        return 0.0
+    alphabet = 0
+    for characters, size in CHARACTER_CLASSES[2:]:
+        if any(char in characters for char in key):
+            alphabet += size
+    if all(char in CHARACTER_CLASSES[0][0] for char in key) or all(char in CHARACTER_CLASSES[1][0] for char in key):
+        alphabet = 16
+    elif any(not char.isalnum() for char in key):
+        alphabet += 33 if key.isascii() else 1000
+    return len(key) * math.log2(max(alphabet, 2))
+
+
+def _refuse_weak_secret_key(key):
+    if key and secret_key_bits(key) < MIN_SECRET_BITS:
+        raise RuntimeError(
+            "SECRET_KEY is too weak for production: it must hold at least 32 random bytes (256 bits), "
+            "e.g. 64 hexadecimal characters. Sessions and CSRF tokens signed with a guessable key can be "
+            'forged. Generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        )

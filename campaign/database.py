@@ -1,5 +1,7 @@
 """Engine set-up and column types shared by every model."""
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
@@ -42,7 +44,24 @@ def configure_database(app):
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            _create_private(engine.url.database)
             _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _create_private(database):
+    """The database file made (or reduced to) 0600 before SQLite opens it: SQLite creates its -wal and
+    -shm files with the database file's permissions."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    from .private_files import make_private, open_private
+
+    path = Path(database)
+    if not path.parent.exists():
+        return
+    if not path.exists():
+        open_private(path, os.O_WRONLY | os.O_CREAT).close()
+    for suffix in ("", "-wal", "-shm"):
+        make_private(f"{path}{suffix}")
 
 
 def _sqlite_begin_statement() -> str:

@@ -5,7 +5,7 @@ map tiles widens ``img-src`` for its own response with ``allow_images_from()``.
 """
 import re
 
-from flask import abort, g, render_template, request
+from flask import abort, g, render_template, request, session
 from flask_babel import gettext as _
 
 POLICY = (
@@ -83,4 +83,19 @@ def configure_security_headers(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("HSTS_MAX_AGE"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_MAX_AGE'])}")
+        if is_private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def is_private(response) -> bool:
+    """A response to a logged-in user (session or API token) that no cache may keep: the browser's
+    disk on a shared office computer, or a proxy. Static files, and responses whose view chose a
+    private policy itself (evidence thumbnails are revalidated on every use), keep theirs."""
+    if request.endpoint == "static" or "no-store" in response.headers.get("Cache-Control", ""):
+        return False
+    if "no-cache" in response.headers.get("Cache-Control", "") and "private" in response.headers["Cache-Control"]:
+        return False
+    return bool(session.get("_user_id") or g.get("api_user") is not None)

@@ -48,7 +48,7 @@ def test_production_refuses_to_start_without_a_secret_key(fresh_instance):
 
 
 def test_production_starts_with_a_secret_key_and_secure_cookies(fresh_instance, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-deployment")
+    monkeypatch.setenv("SECRET_KEY", "5f0c6a1e9b2d47c8a3e1f6b9d0c2a4e7" "81b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -24,6 +24,7 @@ PUBLIC = {
     "too_large": "nginx's page for a body over its size limit (error_page 413)",
     "offline.service_worker": "the site's own script, registered from the login page too",
     "offline.manifest": "browsers fetch it without the login cookie",
+    "api.openapi": "the API's own description, no data",
 }
 LOGGED_IN_ONLY = {
     "main.index": "each role's own home page",

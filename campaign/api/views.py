@@ -55,8 +55,13 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # --- authentication ------------------------------------------------------------------------------
 
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
 @bp.before_request
 def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "bearer":
@@ -269,6 +274,14 @@ def assignment_detail(assignment) -> dict:
 
 def fresh_detail(assignment_id) -> dict:
     return assignment_detail(visible_assignment(assignment_id))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API described as OpenAPI 3.1 (campaign/api/openapi.py); no token needed."""
+    from .openapi import document
+
+    return json_response(document(request.script_root))
 
 
 @bp.get("/me")

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 
 from ..database import utcnow
 from ..extensions import db
+from ..private_files import make_private, open_private, private_dirs
 
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
@@ -64,7 +65,7 @@ def create_backup(out_path) -> BackupSummary:
             "files": {},
         }
         tmp_out = out_path.with_name(out_path.name + ".partial")
-        with tarfile.open(tmp_out, "w:gz") as archive:
+        with open_private(tmp_out) as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
             archive.add(snapshot, arcname=snapshot.name)
             for relative in files:
                 source = upload_dir / relative
@@ -99,6 +100,7 @@ def restore_backup(in_path, force: bool = False) -> dict:
                 for suffix in ("-wal", "-shm"):
                     Path(f"{target}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(work / SQLITE_MEMBER, target)
+                make_private(target)
             else:
                 engine.dispose()
                 _pg_command(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
@@ -109,8 +111,9 @@ def restore_backup(in_path, force: bool = False) -> dict:
                 if _sha256(source) != digest:
                     raise BackupError(f"{relative} is damaged in the backup")
                 destination = upload_dir / relative
-                destination.parent.mkdir(parents=True, exist_ok=True)
+                private_dirs(destination.parent)
                 shutil.copyfile(source, destination)
+                make_private(destination)
     return manifest
 
 

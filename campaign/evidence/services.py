@@ -6,19 +6,18 @@ orphan under its hash, which is harmless: the next upload of the same content re
 """
 import hashlib
 import io
-import math
 import os
 import struct
 import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, send_file
-from PIL import Image, ImageOps, UnidentifiedImageError
+from babel.numbers import format_compact_decimal
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,27 +26,22 @@ from ..campaigns.models import Assignment
 from ..database import utcnow
 from ..extensions import db
 from ..permissions import units_within
+from ..private_files import private_dirs
 from ..units.models import Unit
+from .images import CheckedImage, make_thumbnail, open_image, read_exif
 from .messages import (
     FALLBACK_MESSAGE,
     KIND_LABELS,
     KIND_SEPARATOR,
     NAMED_MESSAGE,
     UPLOAD_ERROR_MESSAGES,
+    UploadError,
 )
 from .models import Evidence, FileKind, StoredFile
 
 ALL_KINDS = ("image", "pdf", "docx", "xlsx")
 DEFAULT_MAX_FILE_MB = 10
 DISPLAY_NAME_MAX = 120
-THUMBNAIL_SIZE = 320
-EXIF_ZONE_DEFAULT = "Asia/Shanghai"
-
-IMAGE_FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "WEBP": ("webp", "image/webp"),
-}
 DOCUMENT_TYPES = {
     "pdf": ("pdf", "application/pdf"),
     "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -57,30 +51,24 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 PDF_SIGNATURE = b"%PDF-"
 UNSAFE_NAME_CHARS = set('<>:"/\\|?*')
 
-EXIF_IFD = 0x8769
-GPS_IFD = 0x8825
-TAG_DATETIME_ORIGINAL = 36867
-TAG_OFFSET_TIME_ORIGINAL = 36881
-
 EVIDENCE_FIELDS = (
     "assignment_id", "stored_file_id", "original_name", "uploaded_by_id",
     "taken_at", "latitude", "longitude", "removed_at", "removed_by_id",
 )
 
 
-class UploadError(ValueError):
-    """A refused upload; ``code`` picks the message, ``details`` fill its placeholders."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
-
-
 def upload_error_message(error) -> str:
     code = getattr(error, "code", None)
     details = dict(getattr(error, "details", {}) or {})
     template = UPLOAD_ERROR_MESSAGES.get(code, FALLBACK_MESSAGE)
+    if code == "image_too_large":
+        # "40 million" in English, "4000万" in Chinese.
+        details["limit"] = format_compact_decimal(details.get("limit_pixels", 0), format_type="long",
+                                                  locale=get_locale())
+        if "pixels" in details:
+            details["pixels"] = format_compact_decimal(details["pixels"], format_type="long", locale=get_locale())
+        else:
+            template = UPLOAD_ERROR_MESSAGES["image_too_large_size_unknown"]
     if code == "bad_type":
         kinds = details.get("allowed") or ALL_KINDS
         details["allowed"] = str(KIND_SEPARATOR).join(str(KIND_LABELS.get(kind, kind)) for kind in kinds)
@@ -108,7 +96,7 @@ class _Detected:
     kind: str
     extension: str
     content_type: str
-    image: Image.Image | None = None
+    image: None = None
 
 
 def max_file_bytes() -> int:
@@ -135,7 +123,7 @@ def store_bytes(data: bytes, original_name: str, allowed_kinds=ALL_KINDS) -> Sto
         raise UploadError("too_large", name=display_name, limit_mb=limit // (1024 * 1024))
     detected = _detect(data, display_name, allowed_kinds)
     taken_at = latitude = longitude = None
-    if detected.image is not None:
+    if isinstance(detected, CheckedImage):
         taken_at, latitude, longitude = read_exif(detected.image)
     if not display_name:
         display_name = f"{detected.kind}.{detected.extension}"
@@ -164,7 +152,7 @@ def clean_display_name(name: str) -> str:
     return f"{stem}.{extension}"
 
 
-def _detect(data: bytes, name: str, allowed_kinds) -> _Detected:
+def _detect(data: bytes, name: str, allowed_kinds) -> _Detected | CheckedImage:
     allowed = tuple(allowed_kinds)
 
     def refuse():
@@ -180,7 +168,7 @@ def _detect(data: bytes, name: str, allowed_kinds) -> _Detected:
     else:
         if "image" not in allowed:
             refuse()
-        detected = _open_image(data, name, allowed)
+        detected = open_image(data, name, allowed)
     if detected.kind not in allowed:
         refuse()
     return detected
@@ -202,119 +190,6 @@ def _office_kind(data: bytes) -> str | None:
     return None
 
 
-def _open_image(data: bytes, name: str, allowed) -> _Detected:
-    try:
-        probe = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
-        pixels = probe.width * probe.height
-        if Image.MAX_IMAGE_PIXELS and pixels > Image.MAX_IMAGE_PIXELS:
-            raise UploadError("image_too_large", name=name, pixels=pixels)
-        probe.verify()
-        image = Image.open(io.BytesIO(data), formats=tuple(IMAGE_FORMATS))
-        image.load()
-    except UploadError:
-        raise
-    except UnidentifiedImageError:
-        raise UploadError("bad_type", name=name, allowed=allowed) from None
-    except Image.DecompressionBombError:
-        raise UploadError("image_too_large", name=name) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, TypeError):
-        raise UploadError("corrupt_image", name=name) from None
-    extension, content_type = IMAGE_FORMATS[image.format]
-    return _Detected(FileKind.IMAGE.value, extension, content_type, image)
-
-
-def read_exif(image: Image.Image):
-    """(taken_at, latitude, longitude) from the photo's EXIF; anything absent or broken is None."""
-    try:
-        exif = image.getexif()
-    except Exception:  # noqa: BLE001 - broken EXIF is common and never a reason to refuse a photo
-        return None, None, None
-    return _exif_taken_at(exif), *_exif_position(exif)
-
-
-def _exif_taken_at(exif) -> datetime | None:
-    try:
-        try:
-            sub_ifd = exif.get_ifd(EXIF_IFD)
-        except Exception:  # noqa: BLE001
-            sub_ifd = {}
-        raw = sub_ifd.get(TAG_DATETIME_ORIGINAL) or exif.get(TAG_DATETIME_ORIGINAL)
-        if not raw:
-            return None
-        if isinstance(raw, bytes):
-            raw = raw.decode("ascii", "ignore")
-        local = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-        offset = sub_ifd.get(TAG_OFFSET_TIME_ORIGINAL) or exif.get(TAG_OFFSET_TIME_ORIGINAL)
-        zone = _parse_offset(offset) or ZoneInfo(
-            current_app.config.get("DEFAULT_TIMEZONE") or EXIF_ZONE_DEFAULT
-        )
-        return local.replace(tzinfo=zone).astimezone(timezone.utc)
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _parse_offset(value):
-    if not value:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "ignore")
-    value = str(value).strip("\x00 ")
-    try:
-        sign = -1 if value[0] == "-" else 1
-        hours, minutes = value.lstrip("+-").split(":")
-        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-    except (ValueError, IndexError):
-        return None
-
-
-def _exif_position(exif):
-    try:
-        gps = exif.get_ifd(GPS_IFD)
-        if not gps:
-            return None, None
-        latitude = _degrees(gps.get(2), gps.get(1), "S")
-        longitude = _degrees(gps.get(4), gps.get(3), "W")
-        if latitude is None or longitude is None:
-            return None, None
-        if abs(latitude) > 90 or abs(longitude) > 180:
-            return None, None
-        # Phones without a fix often write 0/0: not a position in this county.
-        if latitude == 0 and longitude == 0:
-            return None, None
-        return round(latitude, 7), round(longitude, 7)
-    except Exception:  # noqa: BLE001
-        return None, None
-
-
-def _degrees(value, ref, negative_ref):
-    if value is None:
-        return None
-    if not isinstance(value, (tuple, list)):
-        value = (value,)
-    parts = [_rational(part) for part in value[:3]]
-    if any(part is None for part in parts):
-        return None
-    degrees = sum(part / 60**index for index, part in enumerate(parts))
-    if isinstance(ref, bytes):
-        ref = ref.decode("ascii", "ignore")
-    if str(ref or "").strip("\x00 ").upper() == negative_ref:
-        degrees = -degrees
-    return degrees
-
-
-def _rational(value):
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        numerator, denominator = value
-        if not denominator:
-            return None
-        value = numerator / denominator
-    try:
-        result = float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    return result if math.isfinite(result) else None
-
-
 def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
@@ -331,7 +206,7 @@ def thumbnail_path(stored_file) -> Path | None:
     return upload_root() / "thumbs" / sha[:2] / f"{sha}.jpg"
 
 
-def _store(data: bytes, detected: _Detected, name: str) -> StoredFile:
+def _store(data: bytes, detected: _Detected | CheckedImage, name: str) -> StoredFile:
     sha = hashlib.sha256(data).hexdigest()
     stored_file = _stored_file_by_hash(sha)
     if stored_file is None:
@@ -341,15 +216,16 @@ def _store(data: bytes, detected: _Detected, name: str) -> StoredFile:
             content_type=detected.content_type,
             kind=detected.kind,
             extension=detected.extension,
-            width=detected.image.width if detected.image is not None else None,
-            height=detected.image.height if detected.image is not None else None,
+            width=getattr(detected, "width", None),
+            height=getattr(detected, "height", None),
         )
     thumb = thumbnail_path(stored_file)
     thumbnail = None
     if thumb is not None and not thumb.exists():
         try:
-            thumbnail = make_thumbnail(detected.image if detected.image is not None else Image.open(io.BytesIO(data)))
-        except (ValueError, SyntaxError, struct.error, OSError) as error:
+            image = detected.image if detected.image is not None else open_image(data, name, ALL_KINDS).image
+            thumbnail = make_thumbnail(image)
+        except (ValueError, SyntaxError, struct.error, OSError, MemoryError) as error:
             # Pillow accepted the image but cannot turn it into a JPEG thumbnail (an odd colour mode).
             raise UploadError("corrupt_image", name=name) from error
     try:
@@ -390,14 +266,13 @@ def _ensure_on_disk(stored_file: StoredFile, data: bytes, thumbnail: bytes | Non
 
 def write_atomically(path: Path, data: bytes):
     """Write beside the final name and rename into place: a crash never leaves a half file there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
+    private_dirs(path.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")  # created 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -405,24 +280,6 @@ def write_atomically(path: Path, data: bytes):
         except FileNotFoundError:
             pass
         raise
-
-
-def make_thumbnail(image: Image.Image) -> bytes:
-    """A JPEG at most 320 px on its long side, turned upright by its EXIF orientation."""
-    image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.getchannel("A"))
-        image = background
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
-    else:
-        image = image.copy()
-    image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80, optimize=True)
-    return buffer.getvalue()
 
 
 SAME_EXTENSIONS = {"jpg": ("jpg", "jpeg")}
@@ -446,8 +303,12 @@ def send_stored_file(stored_file, *, thumbnail=False, download_name=None):
             original = stored_path(stored_file)
             if not original.exists():
                 abort(404)
-            with Image.open(original) as image:
-                write_atomically(path, make_thumbnail(image))
+            try:
+                image = open_image(original.read_bytes(), "", ALL_KINDS).image
+            except UploadError:
+                current_app.logger.warning("no thumbnail for %s: refused by today's image checks", original)
+                abort(404)
+            write_atomically(path, make_thumbnail(image))
         mimetype = "image/jpeg"
         if download_name:
             download_name = f"{download_name.rsplit('.', 1)[0] or 'thumbnail'}.jpg"
@@ -470,7 +331,9 @@ def send_stored_file(stored_file, *, thumbnail=False, download_name=None):
         etag=True,
         max_age=None,
     )
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # The file itself is never kept by a cache (it may outlive the user's access); a thumbnail is
+    # kept but revalidated on every use, so the access check runs each time and a 304 costs nothing.
+    response.headers["Cache-Control"] = "private, no-cache" if thumbnail else "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..private_files import private_dirs
 
 
 @functools.cache
@@ -33,7 +34,8 @@ def readiness_problem() -> str | None:
     if current != _migration_heads(current_app.extensions["migrate"].directory):
         return "migrations"
     try:
-        with tempfile.TemporaryFile(dir=current_app.config["UPLOAD_DIR"]) as probe:
+        folder = private_dirs(current_app.config["UPLOAD_DIR"])  # made at the first upload otherwise
+        with tempfile.TemporaryFile(dir=folder) as probe:
             probe.write(b"ok")
     except OSError:
         current_app.logger.warning("readiness: the upload folder is not writable", exc_info=True)

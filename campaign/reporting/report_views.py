@@ -47,9 +47,6 @@ def _conflict(assignment_id, conflict, form):
                             lambda: _conflict_page(assignment_id, conflict, form))
 
 
-@bp.post("/<int:assignment_id>")
-@login_required
-@permissions.require("campaigns.view")
 def save_or_submit(assignment_id):
     """One pass: the note (and done), the figure to add and the files are saved together as a draft;
     with 上报 the report is then submitted. A refused submission keeps the saved draft."""

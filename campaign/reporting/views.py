@@ -134,11 +134,16 @@ def my_tasks():
     return render_template("reporting/my_tasks.html", groups=services.my_assignments(current_user))
 
 
-@bp.get("/<int:assignment_id>")
+@bp.route("/<int:assignment_id>", methods=["GET", "POST"])
 @login_required
 @permissions.require("campaigns.view")
 def report(assignment_id):
-    """The report page; its one form posts to report_views.save_or_submit."""
+    """The report page, and (POST) its one form, handled by report_views.save_or_submit. One rule for
+    both methods, so an id beyond the id column is a 404 whichever the method (not a 405)."""
+    if request.method == "POST":
+        from .report_views import save_or_submit
+
+        return save_or_submit(assignment_id)
     return _render_report(_assignment_or_404(assignment_id))
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
 from ..audit.services import record, snapshot
@@ -294,7 +295,11 @@ def update_water_point(point, *, actor, unit, expected_version=None, **fields) -
     point.unit_id = unit.id
     if moved:
         point.needs_position_check = position_needs_check(unit, values["latitude"], values["longitude"])
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Saved by someone else between our read and this write (the version column caught it).
+        raise WaterError("changed_meanwhile") from None
     record("water_point.update", "water_point", point.id, before=before,
            after=snapshot(point, AUDITED_POINT_FIELDS), actor=actor)
     return point

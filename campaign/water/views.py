@@ -241,10 +241,13 @@ def edit(point_id):
         for upload in uploads:
             services.attach_photo(point, actor=current_user, upload=upload, purpose="point")
     except services.WaterError as error:
-        if error.code == "changed_meanwhile" and answers.wants_json():
+        if error.code == "changed_meanwhile":
             db.session.rollback()
             theirs = {name: getattr(point, name) for name in (*WaterPointForm.FIELDS, "version")}
-            return answers.conflict(water_error_message(error), theirs, page)
+            if answers.wants_json():
+                return answers.conflict(water_error_message(error), theirs, page)
+            flash(water_error_message(error), "error")
+            return page(), 409
         return _refused(form, error, page)
     return answers.done(claimed, url_for("water.detail", point_id=point.id), _saved_notices(point))
 

@@ -46,7 +46,7 @@ def test_a_photo_is_served_inline_with_safe_headers(as_village_reporter, photos)
     assert response.get_data() == services.stored_path(evidence.stored_file).read_bytes()
     assert response.headers["Content-Type"] == "image/jpeg"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "private" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "no-store"  # never kept after access is lost
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("inline;")
     assert f"filename*=UTF-8''{quote('夏禹桥村标牌.jpg')}" in disposition
@@ -75,7 +75,7 @@ def test_a_document_is_served_as_an_attachment(as_township_officer, assignments,
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert f"filename*=UTF-8''{quote(name)}" in disposition
-    assert "private" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "no-store"  # never kept after access is lost
 
 
 def test_a_document_has_no_thumbnail(as_county_officer, assignments, attach):
@@ -105,6 +105,15 @@ def test_a_lost_thumbnail_is_made_again_from_the_original(as_admin, photos):
     thumb.unlink()
     assert as_admin.get(f"/files/evidence/{photos['village_a1'].id}/thumb").status_code == 200
     assert thumb.exists()
+
+
+def test_a_lost_thumbnail_of_a_photo_over_todays_budget_is_not_decoded_again(app, as_admin, photos, monkeypatch):
+    thumb = services.thumbnail_path(photos["village_a1"].stored_file)
+    thumb.unlink()
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 100)  # the 64 × 48 photo is now over the budget
+    assert as_admin.get(f"/files/evidence/{photos['village_a1'].id}/thumb").status_code == 404
+    assert not thumb.exists()
+    assert as_admin.get(f"/files/evidence/{photos['village_a1'].id}").status_code == 200
 
 
 def test_a_url_naming_a_path_never_reaches_the_disk(as_admin, photos):

@@ -1,9 +1,11 @@
 """Uploads are checked by content: the client's name and Content-Type are never trusted."""
 import io
+import struct
+import zlib
 
 import pytest
 from flask_babel import force_locale
-from PIL import Image
+from PIL import Image, ImageFile
 from werkzeug.datastructures import FileStorage
 
 from campaign.evidence.models import StoredFile
@@ -12,6 +14,7 @@ from campaign.evidence.services import (
     clean_display_name,
     store_bytes,
     store_upload,
+    thumbnail_path,
     upload_error_message,
 )
 from tests.evidence.conftest import (
@@ -131,12 +134,43 @@ def test_only_the_allowed_kinds_are_accepted(db):
     assert refusal(make_jpeg(), allowed_kinds=("pdf",)).code == "bad_type"
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-@pytest.mark.parametrize("size", [(40, 30), (100, 100)])
-def test_a_decompression_bomb_is_refused(db, monkeypatch, size):
-    # 1,200 pixels: over the limit (Pillow only warns); 10,000: over twice the limit (Pillow raises).
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    assert refusal(make_png(size=size, mode="RGB"), "bomb.png").code == "image_too_large"
+def png_header(width, height, color_type=2) -> bytes:
+    """A PNG that claims width × height pixels but holds one row of data: what an attacker sends."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * (width * 3 + 1))) + chunk(b"IEND", b""))
+
+
+def test_the_9400_pixel_square_png_is_refused_from_its_header_naming_the_limit(app, db, upload_dir, monkeypatch):
+    def no_decoding(self):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    error = refusal(png_header(9400, 9400), "bomb.png")
+    assert error.code == "image_too_large"
+    assert error.details["limit_pixels"] == 31_457_280  # 120 MB decoded at 4 bytes a pixel
+    assert files_under(upload_dir) == []
+    with force_locale("zh_Hans_CN"):
+        message = upload_error_message(error)
+    assert message == ("bomb.png：图片为 9400 × 9400 像素（约8836万像素），超过3146万像素的上限。"
+                       "请发送较小的照片，或把手机相机的分辨率调低后重拍。")
+
+
+def test_an_image_beyond_pillows_own_limit_is_refused_with_the_limit(app, db):
+    error = refusal(png_header(20_000, 20_000), "huge.png")
+    assert error.code == "image_too_large"
+    with force_locale("en"):
+        assert "the limit of 40 million pixels" in upload_error_message(error)
+
+
+def test_the_pixel_budget_is_a_setting(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 1200)
+    assert store_bytes(make_png(size=(40, 30), mode="RGB"), "at-limit.png").stored_file.width == 40
+    error = refusal(make_png(size=(41, 30), mode="RGB"), "over.png")
+    assert (error.code, error.details["width"], error.details["height"]) == ("image_too_large", 41, 30)
 
 
 def test_a_path_in_the_name_is_dropped_and_never_used_on_disk(db, upload_dir):
@@ -194,3 +228,28 @@ def test_a_form_sent_without_a_file_is_refused_as_missing(db):
         with pytest.raises(UploadError) as caught:
             store_upload(file_storage)
         assert caught.value.code == "missing"
+
+
+def test_a_large_transparent_png_becomes_a_white_backed_thumbnail_of_its_shape(db, upload_dir):
+    image = Image.new("RGBA", (2600, 700), (0, 0, 0, 0))
+    image.paste((200, 0, 0, 255), (0, 0, 1300, 700))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    stored = store_bytes(buffer.getvalue(), "wide.png").stored_file
+    assert (stored.width, stored.height) == (2600, 700)
+    with Image.open(thumbnail_path(stored)) as thumbnail:
+        assert thumbnail.size == (320, 86)
+        red, white = thumbnail.getpixel((40, 40)), thumbnail.getpixel((280, 40))
+    assert red[0] > 180 and red[1] < 40 and red[2] < 40
+    assert min(white) > 240
+
+
+def test_formats_decoded_whole_get_the_pixels_their_decoded_size_allows(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_IMAGE_DECODED_MB", 1)  # PNG: 262,144 pixels; WebP: 65,536
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "green").save(buffer, "WEBP")
+    error = refusal(buffer.getvalue(), "wechat.webp")
+    assert (error.code, error.details["limit_pixels"]) == ("image_too_large", 65_536)
+    assert store_bytes(make_png(size=(500, 500), mode="RGB"), "screen.png").stored_file.width == 500
+    assert refusal(make_png(size=(600, 500), mode="RGB"), "screen.png").code == "image_too_large"
+    assert store_bytes(make_jpeg(size=(2000, 1500)), "photo.jpg").stored_file.width == 2000

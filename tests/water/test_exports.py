@@ -47,7 +47,7 @@ def test_the_csv_export_defuses_formulas_and_keeps_the_text(as_county_officer, n
     rows = {row["水域名称"]: row for row in csv.DictReader(io.StringIO(text))}
     row = rows[XSS_NAME]
     assert row["安全信息员"] == "'" + FORMULA_NAME
-    assert row["联系电话"] == "'+8613800000000"
+    assert row["安全信息员电话"] == "'+8613800000000"
     assert row["备注"] == TEMPLATE_NAME
     assert set(rows) == {XSS_NAME, "白沙溪"}
 

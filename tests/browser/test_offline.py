@@ -176,7 +176,7 @@ def test_logging_out_with_records_waiting_asks_first_and_forgets_the_pages(live_
 
 
 def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_user(live_server, phone_page, tree,
-                                                                                    users, tmp_path):
+                                                                                    users, tmp_path, screenshot):
     point_id = make_point(tree.village_a1, name="西溪水库").id
     factories.db.session.commit()
     photo = tmp_path / "水库岸边.jpg"
@@ -213,6 +213,8 @@ def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_u
     assert refused.locator("dd").inner_text() == "此项为必填项。"
     assert refused.evaluate("dl => getComputedStyle(dl).color") == item.locator("p.error").evaluate(
         "p => getComputedStyle(p).color")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "offline-outbox-refused-patrol")
 
 
 BAD_INPUT = {"ok": False, "message": "请检查填写的内容。", "errors": {"quantity": ["请输入整数。"]}}

@@ -2,7 +2,7 @@
 (``Accept: application/json``: field-form.js and the offline outbox). The JSON shapes are a contract:
 
 - 200 ``{"ok": true, "redirect": url, "message": text}`` (a replayed idempotency key answers the same);
-- 400 ``{"ok": false, "message": text, "errors": {field: [texts]}}``;
+- 400 ``{"ok": false, "message": text, "errors": {field: [texts]}, "labels": {field: label}}``;
 - 409 ``{"ok": false, "conflict": true, "message": text, "theirs": {...}}``;
 - 403/404/413 ``{"ok": false, "message": text}``.
 """
@@ -82,9 +82,11 @@ def invalid(form, page, message=None):
     """Nothing saved: the page with the errors beside the fields, or 400 JSON naming them."""
     db.session.rollback()
     if wants_json():
-        errors = {item.name: [str(text) for text in item.errors] for item in form
-                  if item.errors and isinstance(item.errors, (list, tuple))}
-        return jsonify({"ok": False, "message": str(message or CHECK_FIELDS), "errors": errors}), 400
+        wrong = [item for item in form if item.errors and isinstance(item.errors, (list, tuple))]
+        errors = {item.name: [str(text) for text in item.errors] for item in wrong}
+        labels = {item.name: str(item.label.text) for item in wrong}
+        return jsonify({"ok": False, "message": str(message or CHECK_FIELDS), "errors": errors,
+                        "labels": labels}), 400
     if message:
         flash(str(message), "error")
     return page()

@@ -278,13 +278,31 @@
     });
   };
 
+  FieldForm.prototype.outbox = function () {
+    var outbox = window.CampaignOutbox;
+    return outbox && typeof outbox.enqueue === "function" ? outbox : null;
+  };
+
+  /* Hand the fields, as they are, to the offline outbox; the form is then empty and has a new key. */
+  FieldForm.prototype.keep = function (url, fields) {
+    var self = this;
+    var label = this.form.dataset.label || document.title;
+    return Promise.resolve(this.outbox().enqueue({url: url, label: label, fields: fields}))
+      .then(function () { self.clear(); self.say(text("queued"), "info"); },
+            function () { self.say(text("network_failed"), "error"); });
+  };
+
   FieldForm.prototype.send = function (fields, submitter) {
     var self = this;
+    var url = this.form.action;
+    if (navigator.onLine === false && this.outbox()) {  /* no signal: nothing to try, straight to the outbox */
+      this.keep(url, fields);
+      return;
+    }
     var data = new FormData();
     fields.forEach(function (field) {
       if (field.length === 3) { data.append(field[0], field[1], field[2]); } else { data.append(field[0], field[1]); }
     });
-    var url = this.form.action;
     var xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.setRequestHeader("Accept", "application/json");
@@ -297,11 +315,8 @@
     function networkFailed() {
       finished();
       self.progress(0);
-      if (window.CampaignOutbox && typeof window.CampaignOutbox.enqueue === "function") {
-        var label = self.form.dataset.label || document.title;
-        Promise.resolve(window.CampaignOutbox.enqueue({url: url, label: label, fields: fields}))
-          .then(function () { self.clear(); self.say(text("queued"), "info"); },
-                function () { self.say(text("network_failed"), "error"); });
+      if (self.outbox()) {
+        self.keep(url, fields);
       } else {
         self.say(text("network_failed"), "error");
       }

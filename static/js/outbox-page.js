@@ -21,8 +21,8 @@
     return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
   }
 
-  function pairs(values) {
-    const facts = element("dl", "values");
+  function pairs(values, className = "values") {
+    const facts = element("dl", className);
     for (const [key, value] of Object.entries(values)) {
       facts.append(element("dt", "", key), element("dd", "", Array.isArray(value) ? value.join("；") : String(value ?? "—")));
     }
@@ -48,7 +48,7 @@
       entry.append(element("div", "muted", `${say("files")}: ${files.map((field) => `${field[2]} (${size(field[1].size)})`).join("、")}`));
     }
     if (item.message) entry.append(element("p", item.state === "attention" ? "error" : "hint", item.message));
-    if (item.errors) entry.append(pairs(item.errors));
+    if (item.errors) entry.append(pairs(item.errors, "values error"));
     if (item.theirs) {
       entry.append(element("p", "outbox-theirs", say("theirs")), pairs(item.theirs));
     }

@@ -189,8 +189,13 @@
     return settle(item, "attention", {
       message: (answer && answer.message) || text(response.status === 409 ? "conflict" : "refused", { status: response.status }),
       theirs: (answer && answer.theirs) || null,
-      errors: (answer && answer.errors) || null,
+      errors: answer && answer.errors ? labelled(answer.errors, answer.labels || {}) : null,
     });
+  }
+
+  /** The outbox page has no form to mark: it names each refused field by its label, as the form does. */
+  function labelled(errors, labels) {
+    return Object.fromEntries(Object.entries(errors).map(([name, texts]) => [labels[name] || name, texts]));
   }
 
   window.CampaignOutbox = { enqueue, count, list, flush, remove, retry };

@@ -45,6 +45,17 @@ def waiting_badge(page, count):
 QUEUED = "网络中断，已存入待上传，恢复后自动发送。"
 
 
+def answer_posts(page, report_id, status, body):
+    """Stub the server's answer to the one-pass form; the page itself still loads."""
+    def answer(route):
+        if route.request.method == "POST":
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+        else:
+            route.continue_()
+
+    page.route(f"**/reports/{report_id}", answer)
+
+
 def capture_instalment_offline(page, quantity, waiting=1):
     """The one-pass report form, sent with no signal: field-form.js hands it to the outbox."""
     page.get_by_label("数量").fill(str(quantity))
@@ -121,8 +132,7 @@ def test_a_conflict_keeps_the_record_and_shows_the_other_persons_values(live_ser
     page.goto(f"{live_server}/reports/{report}")
     conflict = {"ok": False, "conflict": True, "message": "此报告已被乡镇退回，请核对后重新填报。",
                 "theirs": {"备注": "<b>王五</b> 已改为 8 块"}}
-    page.route("**/reports/*/instalments",
-               lambda route: route.fulfill(status=409, content_type="application/json", body=json.dumps(conflict)))
+    answer_posts(page, report, 409, conflict)
 
     page.context.set_offline(True)
     capture_instalment_offline(page, 6)
@@ -166,7 +176,7 @@ def test_logging_out_with_records_waiting_asks_first_and_forgets_the_pages(live_
 
 
 def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_user(live_server, phone_page, tree,
-                                                                                    users, tmp_path):
+                                                                                    users, tmp_path, screenshot):
     point_id = make_point(tree.village_a1, name="西溪水库").id
     factories.db.session.commit()
     photo = tmp_path / "水库岸边.jpg"
@@ -176,6 +186,7 @@ def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_u
     page.goto(f"{live_server}/water/{point_id}/patrols/new")
 
     page.context.set_offline(True)
+    page.get_by_label("时间（北京时间）").fill("")  # the form proposes the current time; this one is emptied
     page.get_by_label("发现问题及处理情况").fill("时间忘填了")
     page.get_by_role("button", name="保存", exact=True).click()
     waiting_badge(page, 1)
@@ -195,24 +206,36 @@ def test_patrols_with_photos_are_saved_offline_and_a_refused_one_waits_for_the_u
     assert len(photos) == 1
     factories.db.session.rollback()
     page.goto(f"{live_server}/outbox")
-    assert "服务器未接受，请打开原表单查看提示。" in page.locator(".outbox-item").inner_text()
+    item = page.locator(".outbox-item")
+    assert "未保存：请按红字提示修改后再提交。" in item.locator("p.error").inner_text()
+    refused = item.locator("dl.error")  # the field by its label, not its name in the code
+    assert refused.locator("dt").inner_text() == "时间（北京时间）"
+    assert refused.locator("dd").inner_text() == "此项为必填项。"
+    assert refused.evaluate("dl => getComputedStyle(dl).color") == item.locator("p.error").evaluate(
+        "p => getComputedStyle(p).color")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "offline-outbox-refused-patrol")
 
 
 BAD_INPUT = {"ok": False, "message": "请检查填写的内容。", "errors": {"quantity": ["请输入整数。"]}}
 
 
-@pytest.mark.parametrize("path, status, body, first_state, message", [
-    ("**/reports/*/instalments", 400, BAD_INPUT, "attention", "请检查填写的内容。"),
-    ("**/session/csrf", 401, {"ok": False}, "login", "请重新登录，登录后自动上传。"),
-    ("**/reports/*/instalments", 503, {"ok": False}, "waiting", "服务器暂时无法处理，稍后自动重试。"),
+@pytest.mark.parametrize("stubbed, status, body, first_state, message", [
+    ("report", 400, BAD_INPUT, "attention", "请检查填写的内容。"),
+    ("csrf", 401, {"ok": False}, "login", "请重新登录，登录后自动上传。"),
+    ("report", 503, {"ok": False}, "waiting", "服务器暂时无法处理，稍后自动重试。"),
 ])
-def test_each_answer_keeps_the_record_in_its_state(live_server, phone_page, tree, users, path, status, body,
+def test_each_answer_keeps_the_record_in_its_state(live_server, phone_page, tree, users, stubbed, status, body,
                                                    first_state, message):
     report = running_report(tree)
     page = phone_page
     start_offline_ready(page, live_server)
     page.goto(f"{live_server}/reports/{report}")
-    page.route(path, lambda route: route.fulfill(status=status, content_type="application/json", body=json.dumps(body)))
+    if stubbed == "report":
+        answer_posts(page, report, status, body)
+    else:
+        page.route("**/session/csrf",
+                   lambda route: route.fulfill(status=status, content_type="application/json", body=json.dumps(body)))
     page.context.set_offline(True)
     capture_instalment_offline(page, 2)
     capture_instalment_offline(page, 3, waiting=2)

@@ -73,6 +73,7 @@ def test_a_patrol_without_patroller_or_time_names_the_fields_in_json(as_village_
     body = response.get_json()
     assert body["ok"] is False and set(body["errors"]) == {"patroller_name", "patrol_time"}
     assert all(re.search(r"[\u4e00-\u9fff]", texts[0]) for texts in body["errors"].values())
+    assert body["labels"] == {"patroller_name": "巡查人", "patrol_time": "时间（北京时间）"}  # for the outbox page
     assert count(db, Patrol) == 0
 
 

@@ -8,7 +8,8 @@ from .. import permissions
 from ..campaigns.services import visible_campaign
 from ..extensions import db
 from ..units.models import Unit
-from .services import campaign_progress, progress_scope, unit_reports
+from .counters import counted_progress
+from .services import progress_scope, unit_reports
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -115,7 +116,7 @@ def render_scope(campaign, scope, shown):
             "progress/unit.html", campaign=campaign, unit=shown, breadcrumbs=breadcrumbs,
             reports=own_reports, progress=None,
         )
-    progress = campaign_progress(campaign, shown)
+    progress = counted_progress(campaign, shown)
     sort = request.args.get("sort", "")
     return render_template(
         "progress/dashboard.html",

@@ -62,7 +62,7 @@ def figures_of(counts, task) -> Figures:
 
 
 def counted_progress(campaign, scope_unit, now=None) -> Progress:
-    """``campaign_progress(campaign, scope_unit)`` (without detail) read from the counters: two queries
+    """``campaign_progress(campaign, scope_unit)`` (without detail) read from the counters: three queries
     whatever the number of units or reports. The scope's own row is its subtree's counters less its
     children's."""
     now = now or utcnow()
@@ -70,18 +70,22 @@ def counted_progress(campaign, scope_unit, now=None) -> Progress:
         db.session.scalars(select(Task).where(Task.campaign_id == campaign.id).order_by(Task.position, Task.id))
     )
     task_by_id = {task.id: task for task in tasks}
-    columns = [getattr(ProgressCounter, name) for name in FIELDS]
+    units = {
+        unit_id: (name, kind, code)
+        for unit_id, name, kind, code in db.session.execute(
+            select(Unit.id, Unit.name, Unit.kind, Unit.code)
+            .where(or_(Unit.parent_id == scope_unit.id, Unit.id == scope_unit.id))
+        )
+    }
+    # Two plain index look-ups rather than a join: no plan to get wrong before ANALYZE.
     found = db.session.execute(
-        select(Unit.id, Unit.name, Unit.kind, Unit.code, ProgressCounter.task_id, *columns)
-        .join(ProgressCounter, ProgressCounter.unit_id == Unit.id)
-        .where(ProgressCounter.campaign_id == campaign.id,
-               or_(Unit.parent_id == scope_unit.id, Unit.id == scope_unit.id))
+        select(ProgressCounter.unit_id, ProgressCounter.task_id, *(getattr(ProgressCounter, name) for name in FIELDS))
+        .where(ProgressCounter.campaign_id == campaign.id, ProgressCounter.unit_id.in_(sorted(units)))
     ).all()
-    units, counts, below = {}, {}, defaultdict(lambda: [0] * len(FIELDS))
-    for unit_id, name, kind, code, task_id, *values in found:
+    counts, below = {}, defaultdict(lambda: [0] * len(FIELDS))
+    for unit_id, task_id, *values in found:
         if task_id not in task_by_id:
             continue
-        units[unit_id] = (name, kind, code)
         counts[(unit_id, task_id)] = values
         if unit_id != scope_unit.id:
             for index, value in enumerate(values):
@@ -96,8 +100,8 @@ def counted_progress(campaign, scope_unit, now=None) -> Progress:
             continue
         row = rows.get(unit_id)
         if row is None:
-            row = rows[unit_id] = Row(unit_id, *units.get(unit_id, (scope_unit.name, scope_unit.kind, scope_unit.code)))
-        figures = row.cells[task_id] = figures_of(values, task_by_id[task_id])
+            row = rows[unit_id] = Row(unit_id, *units[unit_id])
+        row.cells[task_id] = figures_of(values, task_by_id[task_id])
         totals.setdefault(task_id, Figures()).add(figures_of(values, task_by_id[task_id]))
     return Progress(campaign=campaign, scope=scope_unit, now=now, tasks=tasks,
                     rows=sorted(rows.values(), key=_unit_order), totals=totals)

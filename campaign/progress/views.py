@@ -1,10 +1,13 @@
 """The progress dashboard: county → township → village → the report, scoped to the user's unit."""
+from collections import OrderedDict
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
+from ..campaigns.models import Task
 from ..campaigns.services import visible_campaign
 from ..extensions import db
 from ..units.models import Unit
@@ -118,6 +121,7 @@ def render_scope(campaign, scope, shown):
         )
     progress = counted_progress(campaign, shown)
     sort = request.args.get("sort", "")
+    tables = [(task, sorted_rows(progress.task_rows(task.id), task.id, sort)) for task in progress.tasks]
     return render_template(
         "progress/dashboard.html",
         campaign=campaign,
@@ -126,11 +130,39 @@ def render_scope(campaign, scope, shown):
         progress=progress,
         own_reports=own_reports,
         sort=sort,
-        tables=[(task, sorted_rows(progress.task_rows(task.id), task.id, sort)) for task in progress.tasks],
+        task_tables=task_tables(campaign, shown, progress, tables, sort),
         may_export=permissions.has_permission(current_user, "summary.export"),
         chasing_url=url_for("progress.chasing", campaign_id=campaign.id)
         if "progress.chasing" in current_app.view_functions else None,
     )
+
+
+TABLES_KEPT = 256
+_rendered_tables: OrderedDict = OrderedDict()
+
+
+def task_tables(campaign, shown, progress, tables, sort) -> Markup:
+    """The per-task tables, rendered once per distinct content: the key holds everything the fragment
+    shows (locale, tasks, rows and their figures), so a report change makes a new key, never a stale page.
+    Rendering the 12 tables of a city is ~10× the cost of reading the counters."""
+    key = (
+        str(get_locale()), campaign.id, shown.id, sort,
+        tuple(
+            (tuple(getattr(task, column.key) for column in Task.__table__.columns),
+             tuple((row.unit_id, row.name, row.cell(task.id).counts()) for row in rows))
+            for task, rows in tables
+        ),
+    )
+    html = _rendered_tables.get(key)
+    if html is None:
+        html = Markup(render_template("progress/_task_tables.html", campaign=campaign, unit=shown,
+                                      progress=progress, tables=tables, sort=sort))
+        _rendered_tables[key] = html
+        if len(_rendered_tables) > TABLES_KEPT:
+            _rendered_tables.popitem(last=False)
+    else:
+        _rendered_tables.move_to_end(key)
+    return html
 
 
 from . import chasing_views  # noqa: E402,F401

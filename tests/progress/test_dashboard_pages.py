@@ -3,6 +3,9 @@ import re
 
 import pytest
 
+from campaign.extensions import db as _db
+from campaign.reporting.services import approve
+
 from tests.factories import make_campaign, make_task, make_unit
 from tests.progress.dashboard_helpers import hand_built
 
@@ -69,7 +72,7 @@ def test_a_township_officer_tampering_with_the_url_gets_404(built, tree, as_town
 
 def test_a_unit_outside_the_campaign_gives_404(db, built, tree, as_county_officer):
     elsewhere = make_unit("county", None, "桐庐县")
-    db.session.commit()
+    _db.session.commit()
     page(as_county_officer, url(built, elsewhere), 404)
 
 
@@ -77,14 +80,14 @@ def test_another_countys_campaign_gives_404(db, built, as_county_officer):
     county = make_unit("county", None, "桐庐县")
     campaign = make_campaign(county, title="桐庐县防溺水专项行动", status="active")
     make_task(campaign)
-    db.session.commit()
+    _db.session.commit()
     page(as_county_officer, f"/progress/campaigns/{campaign.id}", 404)
     page(as_county_officer, f"/progress/campaigns/99999", 404)
 
 
 def test_a_draft_campaign_has_no_dashboard(db, tree, as_county_officer):
     campaign = make_campaign(tree.county)
-    db.session.commit()
+    _db.session.commit()
     page(as_county_officer, f"/progress/campaigns/{campaign.id}", 404)
 
 
@@ -116,7 +119,7 @@ def test_an_unknown_sort_key_is_ignored(built, as_county_officer):
 
 def test_user_text_is_escaped(db, built, tree, as_county_officer):
     tree.village_a1.name = "<b>恶意</b>村"
-    db.session.commit()
+    _db.session.commit()
     html = page(as_county_officer, url(built, tree.township_a))
     assert "<b>恶意</b>" not in html and "&lt;b&gt;恶意&lt;/b&gt;村" in html
 
@@ -135,7 +138,7 @@ def test_the_dashboard_reads_in_chinese(built, as_county_officer):
 def test_a_campaign_run_by_another_township_is_out_of_sight(db, tree, users, as_township_officer):
     campaign = make_campaign(tree.township_b, title="太湖源镇防溺水", status="active")
     make_task(campaign)
-    db.session.commit()
+    _db.session.commit()
     page(as_township_officer, f"/progress/campaigns/{campaign.id}", 404)
 
 
@@ -145,7 +148,7 @@ def test_the_county_sees_a_township_campaign_from_its_root(db, tree, users, as_c
     campaign = make_campaign(tree.township_a, title="玲珑街道防溺水", status="active")
     task = make_task(campaign)
     make_report(campaign, task, tree.village_a1)
-    db.session.commit()
+    _db.session.commit()
     html = page(as_county_officer, f"/progress/campaigns/{campaign.id}")
     assert "夏禹桥村委会" in html and "太湖源镇" not in html
 
@@ -159,4 +162,27 @@ def test_the_village_page_reads_in_chinese(built, tree, as_county_officer):
 def test_the_dashboard_in_english(built, as_county_officer):
     as_county_officer.post_form("/language", {"locale": "en", "next": "/"})
     html = page(as_county_officer, url(built))
+    assert "Expected" in html and "Units reaching target" in html
+
+
+def test_a_report_approved_after_a_visit_shows_on_the_next_visit(built, users, as_county_officer):
+    before = page(as_county_officer, url(built))
+    assert "15 / 40" in before
+
+    approve(built.reports.a2_signs, users.county_officer, expected_version=built.reports.a2_signs.version)
+    _db.session.commit()
+    after = page(as_county_officer, url(built))
+
+    assert after != before
+    assert "15 / 40" in after  # still counted: submitted and approved both count
+    approved_cells = re.findall(r'<td class="num">(\d+)</td>', after)
+    assert approved_cells != re.findall(r'<td class="num">(\d+)</td>', before)
+
+
+def test_the_same_figures_read_in_the_language_chosen_after_a_visit(built, as_county_officer):
+    assert "达标单位数" in page(as_county_officer, url(built))
+    as_county_officer.post_form("/language", {"locale": "en", "next": "/"})
+
+    html = page(as_county_officer, url(built))
+
     assert "Expected" in html and "Units reaching target" in html

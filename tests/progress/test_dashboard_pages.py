@@ -72,7 +72,7 @@ def test_a_township_officer_tampering_with_the_url_gets_404(built, tree, as_town
 
 def test_a_unit_outside_the_campaign_gives_404(db, built, tree, as_county_officer):
     elsewhere = make_unit("county", None, "桐庐县")
-    _db.session.commit()
+    db.session.commit()
     page(as_county_officer, url(built, elsewhere), 404)
 
 
@@ -80,14 +80,14 @@ def test_another_countys_campaign_gives_404(db, built, as_county_officer):
     county = make_unit("county", None, "桐庐县")
     campaign = make_campaign(county, title="桐庐县防溺水专项行动", status="active")
     make_task(campaign)
-    _db.session.commit()
+    db.session.commit()
     page(as_county_officer, f"/progress/campaigns/{campaign.id}", 404)
     page(as_county_officer, f"/progress/campaigns/99999", 404)
 
 
 def test_a_draft_campaign_has_no_dashboard(db, tree, as_county_officer):
     campaign = make_campaign(tree.county)
-    _db.session.commit()
+    db.session.commit()
     page(as_county_officer, f"/progress/campaigns/{campaign.id}", 404)
 
 
@@ -119,7 +119,7 @@ def test_an_unknown_sort_key_is_ignored(built, as_county_officer):
 
 def test_user_text_is_escaped(db, built, tree, as_county_officer):
     tree.village_a1.name = "<b>恶意</b>村"
-    _db.session.commit()
+    db.session.commit()
     html = page(as_county_officer, url(built, tree.township_a))
     assert "<b>恶意</b>" not in html and "&lt;b&gt;恶意&lt;/b&gt;村" in html
 
@@ -138,7 +138,7 @@ def test_the_dashboard_reads_in_chinese(built, as_county_officer):
 def test_a_campaign_run_by_another_township_is_out_of_sight(db, tree, users, as_township_officer):
     campaign = make_campaign(tree.township_b, title="太湖源镇防溺水", status="active")
     make_task(campaign)
-    _db.session.commit()
+    db.session.commit()
     page(as_township_officer, f"/progress/campaigns/{campaign.id}", 404)
 
 
@@ -148,7 +148,7 @@ def test_the_county_sees_a_township_campaign_from_its_root(db, tree, users, as_c
     campaign = make_campaign(tree.township_a, title="玲珑街道防溺水", status="active")
     task = make_task(campaign)
     make_report(campaign, task, tree.village_a1)
-    _db.session.commit()
+    db.session.commit()
     html = page(as_county_officer, f"/progress/campaigns/{campaign.id}")
     assert "夏禹桥村委会" in html and "太湖源镇" not in html
 

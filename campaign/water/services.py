@@ -649,7 +649,10 @@ def _point_query(user, filters: PointFilters, now, today):
     if filters.patrol_overdue:
         query = query.where(patrol_overdue_condition(now))
     if filters.open_hazards:
-        query = query.where(open_count > 0)
+        query = query.where(
+            select(Hazard.id).where(Hazard.water_point_id == WaterPoint.id,
+                                    Hazard.status != HazardStatus.CLOSED.value).correlate(WaterPoint).exists()
+        )
     if filters.position_check:
         query = query.where(WaterPoint.needs_position_check.is_(True))
     if filters.text:

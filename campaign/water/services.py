@@ -477,6 +477,9 @@ class OverdueCounts:
     townships: list  # (township id, township name, count)
     total: int = 0
 
+    def villages_of(self, township_id) -> list:
+        return [row for row in self.villages if row[2] == township_id]
+
 
 def overdue_hazard_counts(user, today: date | None = None) -> OverdueCounts:
     """Overdue hazards within the user's area per village and per township: one aggregate query."""

@@ -37,6 +37,8 @@ def pages(campaign_id, township_id):
         "hazards": "/water/hazards",
         "patrols": "/water/patrols",
         "audit": "/audit/",
+        "water map page": "/water/map",
+        "water map points (map.js, built)": "/water/map.js",
     }
 
 

@@ -691,6 +691,8 @@ def _write(rows, existing: _Existing, present, result: ImportResult, actor):
         for unit_id, before, change in changes:
             record("unit.update", "unit", unit_id, before=before, after=change, actor=actor)
     db.session.flush()
+    if result.moved:
+        rebuild_all()  # the progress counters follow the units' new places in the tree
 
 
 # --- Display helpers -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from campaign.progress.counters import counted_progress, counter_rows, rebuild_a
 from campaign.progress.models import ProgressCounter
 from campaign.progress.services import campaign_progress
 from campaign.reporting import services as reporting
+from campaign.units.services import update_unit
 from tests import factories
 from tests.conftest import empty_all_tables
 
@@ -143,3 +144,17 @@ def test_a_launch_fills_the_counters_of_every_unit_above_the_assigned_ones(db, t
     assert county.totals[tasks[0].id].missing == 4
     assert {row.name for row in county.rows} == {"玲珑街道", "太湖源镇"}
     assert rebuild_all() == len(counter_rows(_db.session.connection()))
+
+
+def test_moving_a_village_to_another_township_moves_its_figures(db, tree, users):
+    campaign, tasks, _, _ = campaign_with_reports(tree)
+    _db.session.commit()
+    admin = _db.session.merge(users.admin)
+
+    update_unit(tree.village_a1, actor=admin, parent=tree.township_b, name=tree.village_a1.name, kind="village",
+                code=tree.village_a1.code)
+    _db.session.commit()
+
+    assert_counters_match_the_reference(tree, campaign)
+    township_b = counted_progress(campaign, tree.township_b)
+    assert tree.village_a1.id in {row.unit_id for row in township_b.rows}

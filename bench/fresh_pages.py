@@ -38,6 +38,8 @@ def pages(campaign_id, township_id):
         "patrols": "/water/patrols",
         "audit": "/audit/",
         "water map page": "/water/map",
+        "water points CSV export": "/water/export.csv",
+        "registration form (one sheet per township)": "/water/forms?form=register&group=township",
         "water map points (map.js, built)": "/water/map.js",
     }
 
@@ -54,6 +56,7 @@ def best_time(client, url, runs) -> float:
 
 
 def measure(app, campaign_id, township_id, runs, label):
+    runs = max(1, runs)
     anonymous = app.test_client()
     floor = best_time(anonymous, "/login", max(runs, 20))
     client = app.test_client()

@@ -1,4 +1,5 @@
 """The progress dashboard: county → township → village → the report, scoped to the user's unit."""
+import hashlib
 from collections import OrderedDict
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
@@ -137,7 +138,7 @@ def render_scope(campaign, scope, shown):
     )
 
 
-TABLES_KEPT = 256
+TABLES_KEPT = 64  # a township of 30 villages renders ~200 KiB: at most ~15 MiB per worker
 _rendered_tables: OrderedDict = OrderedDict()
 
 
@@ -145,14 +146,15 @@ def task_tables(campaign, shown, progress, tables, sort) -> Markup:
     """The per-task tables, rendered once per distinct content: the key holds everything the fragment
     shows (locale, tasks, rows and their figures), so a report change makes a new key, never a stale page.
     Rendering the 12 tables of a city is ~10× the cost of reading the counters."""
-    key = (
+    key = repr((
         str(get_locale()), campaign.id, shown.id, sort,
         tuple(
             (tuple(getattr(task, column.key) for column in Task.__table__.columns),
              tuple((row.unit_id, row.name, row.cell(task.id).counts()) for row in rows))
             for task, rows in tables
         ),
-    )
+    ))
+    key = hashlib.sha256(key.encode()).digest()
     html = _rendered_tables.get(key)
     if html is None:
         html = Markup(render_template("progress/_task_tables.html", campaign=campaign, unit=shown,

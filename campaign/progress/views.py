@@ -1,5 +1,6 @@
 """The progress dashboard: county → township → village → the report, scoped to the user's unit."""
 import hashlib
+import threading
 from collections import OrderedDict
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
@@ -140,6 +141,7 @@ def render_scope(campaign, scope, shown):
 
 TABLES_KEPT = 64  # a township of 30 villages renders ~200 KiB: at most ~15 MiB per worker
 _rendered_tables: OrderedDict = OrderedDict()
+_tables_lock = threading.Lock()  # for threaded workers
 
 
 def task_tables(campaign, shown, progress, tables, sort) -> Markup:
@@ -147,7 +149,7 @@ def task_tables(campaign, shown, progress, tables, sort) -> Markup:
     shows (locale, tasks, rows and their figures), so a report change makes a new key, never a stale page.
     Rendering the 12 tables of a city is ~10× the cost of reading the counters."""
     key = repr((
-        str(get_locale()), campaign.id, shown.id, sort,
+        str(get_locale()), request.script_root, campaign.id, shown.id, sort,
         tuple(
             (tuple(getattr(task, column.key) for column in Task.__table__.columns),
              tuple((row.unit_id, row.name, row.cell(task.id).counts()) for row in rows))
@@ -155,15 +157,17 @@ def task_tables(campaign, shown, progress, tables, sort) -> Markup:
         ),
     ))
     key = hashlib.sha256(key.encode()).digest()
-    html = _rendered_tables.get(key)
+    with _tables_lock:
+        html = _rendered_tables.get(key)
+        if html is not None:
+            _rendered_tables.move_to_end(key)
     if html is None:
         html = Markup(render_template("progress/_task_tables.html", campaign=campaign, unit=shown,
                                       progress=progress, tables=tables, sort=sort))
-        _rendered_tables[key] = html
-        if len(_rendered_tables) > TABLES_KEPT:
-            _rendered_tables.popitem(last=False)
-    else:
-        _rendered_tables.move_to_end(key)
+        with _tables_lock:
+            _rendered_tables[key] = html
+            while len(_rendered_tables) > TABLES_KEPT:
+                _rendered_tables.popitem(last=False)
     return html
 
 

@@ -415,6 +415,15 @@ def verify(app, plan: Plan, finished: set) -> list[str]:
         report = find_orphans(older_than_seconds=0)
         if report.orphans or report.temp_files:
             problems.append(f"upload folder: {len(report.orphans)} orphan files, {len(report.temp_files)} temp files")
+        from campaign.progress.counters import FIELDS, counter_rows
+        from campaign.progress.models import ProgressCounter
+        kept = {(c.campaign_id, c.task_id, c.unit_id): tuple(getattr(c, name) for name in FIELDS)
+                for c in db.session.scalars(select(ProgressCounter)) if c.expected}
+        computed = {(r["campaign_id"], r["task_id"], r["unit_id"]): tuple(r[name] for name in FIELDS)
+                    for r in counter_rows(db.session.connection())}
+        if kept != computed:
+            wrong = sum(1 for key in kept.keys() | computed.keys() if kept.get(key) != computed.get(key))
+            problems.append(f"progress counters: {wrong} rows differ from the counts computed afresh")
     return problems
 
 

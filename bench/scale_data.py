@@ -1,9 +1,12 @@
 """Scale data for the progress and workbook benchmarks (DESIGN.md's table) in a scratch database.
 
-    .venv/bin/python bench/scale_data.py county|city [DATABASE_URL]
+    .venv/bin/python bench/scale_data.py county|city|province [DATABASE_URL]
 
-county: 1 county, 15 townships, 300 villages, 80 schools, ~2,000 water points.
-city:   1 city, 10 counties of the above: 150 townships, 3,000 villages, 800 schools, ~20,000 water points.
+county:   1 county, 15 townships, 300 villages, 80 schools, ~2,000 water points, ~20,000 patrols.
+city:     1 city, 10 counties of the above: 150 townships, 3,000 villages, 800 schools, ~20,000 water points,
+          ~200,000 patrols.
+province: 1 province, 84 counties of the above: 1,260 townships, 25,200 villages, 6,048 schools (72 per
+          county), ~150,000 water points, ~1.5 million patrols (DESIGN.md's table).
 Then a launched campaign with 12 tasks (9 for villages, 3 for schools) — one assignment per task per
 unit — and reports in every state with 1–3 instalments each, and hazards on some water points.
 Without DATABASE_URL a fresh SQLite file in the temp folder is used; a PostgreSQL URL must name a
@@ -29,11 +32,17 @@ from campaign.campaigns.models import Assignment, Campaign, Instalment, Task  # 
 from campaign.campaigns.services import launch_campaign  # noqa: E402
 from campaign.extensions import db  # noqa: E402
 from campaign.units.models import Unit  # noqa: E402
-from campaign.water.models import Hazard, WaterPoint  # noqa: E402
+from campaign.progress.counters import rebuild_all  # noqa: E402
+from campaign.water.models import Hazard, Patrol, WaterPoint  # noqa: E402
+
+PATROLS_PER_POINT = 10
+CHUNK = 50_000
 
 SCALES = {
     "county": {"counties": 1, "townships": 15, "villages": 300, "schools": 80, "points_per_village": 6.67},
     "city": {"counties": 10, "townships": 15, "villages": 300, "schools": 80, "points_per_village": 6.67},
+    "province": {"counties": 84, "townships": 15, "villages": 300, "schools": 72, "points_per_village": 6,
+                 "top": "province"},
 }
 BENCH_USER = "bench-admin"
 BENCH_PASSWORD = "Bench-passw0rd"
@@ -82,7 +91,9 @@ def unit_rows(scale):
         rows.append(row)
         return row
 
-    top = add("city", "第一市") if shape["counties"] > 1 else None
+    top = None
+    if shape["counties"] > 1:
+        top = add(shape.get("top", "city"), "第一省" if shape.get("top") == "province" else "第一市")
     for k in range(1, shape["counties"] + 1):
         county = add("county", f"第{k}县", top)
         townships = [add("township", f"{k}-{t}镇", county) for t in range(1, shape["townships"] + 1)]
@@ -171,6 +182,20 @@ def generate(scale="county", url=None, seed=20261031):
             for point_id in rng.sample(point_ids, len(point_ids) // 5)
         ]
         db.session.execute(insert(Hazard), hazards)
+        patrols = 0
+        batch = []
+        for point_id in point_ids:
+            for day in range(PATROLS_PER_POINT):
+                batch.append({"water_point_id": point_id, "patroller_name": "巡查员", "sign_intact": True,
+                              "patrolled_at": datetime(2026, 6, 1, 2, tzinfo=timezone.utc) + timedelta(days=7 * day)})
+            if len(batch) >= CHUNK:
+                db.session.execute(insert(Patrol), batch)
+                patrols += len(batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(Patrol), batch)
+            patrols += len(batch)
+        rebuild_all()  # the reports above were written in bulk, past the counters' ORM hook
         db.session.commit()
         counts = {
             "units": len(rows),
@@ -181,6 +206,7 @@ def generate(scale="county", url=None, seed=20261031):
             "instalments": len(instalments),
             "water_points": len(points),
             "hazards": len(hazards),
+            "patrols": patrols,
         }
         return app, campaign.id, counts
 

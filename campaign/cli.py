@@ -50,11 +50,11 @@ def register_commands(app):
     from .campaigns.cli import campaigns_cli
     from .demo.cli import demo_command
     from .evidence.cli import files_cli
-    from .progress.cli import reminders_cli
+    from .progress.cli import progress_cli, reminders_cli
     from .summary.cli import report_cli
     from .units.cli import units_cli
     from .water.cli import water_cli
 
-    for command in (units_cli, users_cli, campaigns_cli, demo_command, water_cli, reminders_cli, report_cli,
-                    backup_command, restore_command, files_cli):
+    for command in (units_cli, users_cli, campaigns_cli, demo_command, water_cli, reminders_cli, progress_cli,
+                    report_cli, backup_command, restore_command, files_cli):
         app.cli.add_command(command)

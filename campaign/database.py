@@ -39,6 +39,9 @@ def utcnow() -> datetime:
 def configure_database(app):
     """Bind SQLAlchemy and, on SQLite, make it safe for several writers (see TRAPS.md)."""
     from . import models  # noqa: F401  every table is known before anything queries or migrates
+    from .progress import counters
+
+    counters.install()
 
     db.init_app(app)
     with app.app_context():

@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ..extensions import db
 from .models import AuditRecord
@@ -59,11 +59,19 @@ class AuditFilters:
 @dataclass
 class AuditPage:
     records: list
-    page: int
     has_next: bool
+    has_prev: bool = False
+
+    @property
+    def first_id(self):
+        return self.records[0].id if self.records else None
+
+    @property
+    def last_id(self):
+        return self.records[-1].id if self.records else None
 
 
-def browse(user, filters: AuditFilters, page: int = 1) -> AuditPage:
+def browse(user, filters: AuditFilters, before: int | None = None, after: int | None = None) -> AuditPage:
     """Newest first, one page. A user sees what was done by users of their own part of the tree;
     admins also see what the command line did (no user)."""
     from ..accounts.models import Role, User
@@ -87,13 +95,27 @@ def browse(user, filters: AuditFilters, page: int = 1) -> AuditPage:
         query = query.where(AuditRecord.at >= local_to_utc(filters.since, time.min))
     if filters.until:
         query = query.where(AuditRecord.at < local_to_utc(filters.until + timedelta(days=1), time.min))
-    page = max(page, 1)
-    rows = db.session.scalars(
-        query.order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-        .limit(AUDIT_PAGE_SIZE + 1)
-    ).all()
-    return AuditPage(records=rows[:AUDIT_PAGE_SIZE], page=page, has_next=len(rows) > AUDIT_PAGE_SIZE)
+    return _keyset_page(query, before, after)
+
+
+def _keyset_page(query, before, after) -> AuditPage:
+    """Newest first by (at, id), keyed on the record the reader came from, not by OFFSET: the last
+    page of a trail that only grows costs what the first does. ``before``: older than that record
+    (next page); ``after``: newer than it (previous page)."""
+    newest_first = (AuditRecord.at.desc(), AuditRecord.id.desc())
+    if after:
+        mark = select(AuditRecord.at).where(AuditRecord.id == after).scalar_subquery()
+        rows = db.session.scalars(
+            query.where(or_(AuditRecord.at > mark, and_(AuditRecord.at == mark, AuditRecord.id > after)))
+            .order_by(AuditRecord.at, AuditRecord.id).limit(AUDIT_PAGE_SIZE + 1)
+        ).all()
+        newer = len(rows) > AUDIT_PAGE_SIZE
+        return AuditPage(records=list(reversed(rows[:AUDIT_PAGE_SIZE])), has_next=True, has_prev=newer)
+    if before:
+        mark = select(AuditRecord.at).where(AuditRecord.id == before).scalar_subquery()
+        query = query.where(or_(AuditRecord.at < mark, and_(AuditRecord.at == mark, AuditRecord.id < before)))
+    rows = db.session.scalars(query.order_by(*newest_first).limit(AUDIT_PAGE_SIZE + 1)).all()
+    return AuditPage(records=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE, has_prev=bool(before))
 
 
 def filter_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

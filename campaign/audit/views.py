@@ -29,8 +29,8 @@ def index():
             since=form.since.data,
             until=form.until.data,
         )
-    page = request.args.get("page", 1, type=int)
-    result = browse(current_user, filters, page)
-    arguments = {key: value for key, value in request.args.items() if key != "page"}
+    result = browse(current_user, filters, before=request.args.get("before", type=int),
+                    after=request.args.get("after", type=int))
+    arguments = {key: value for key, value in request.args.items() if key not in ("before", "after")}
     return render_template("audit/index.html", form=form, result=result, rows=describe(result.records),
                            arguments=arguments)

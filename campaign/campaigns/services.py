@@ -23,6 +23,7 @@ from .models import (
     MeasureUnit,
     Task,
 )
+from ..progress.counters import rebuild_campaign
 from .playbooks import Playbook
 
 CAMPAIGN_FIELDS = (
@@ -291,6 +292,7 @@ def launch_campaign(campaign: Campaign, actor=None) -> int:
     ]
     if rows:
         db.session.execute(insert(Assignment), rows)
+        rebuild_campaign(campaign)
     before = snapshot(campaign, ("status",))
     _move(campaign, CampaignStatus.ACTIVE.value)
     db.session.flush()

@@ -24,6 +24,7 @@ from .services import late_or_missing_assignments
 from .views import bp, campaign_in_sight
 
 RECENT_MESSAGES = 50
+UNITS_PER_PAGE = 50  # the CSV export keeps every unit
 CHANNEL_LABELS = {"outbox": _l("outbox (recorded and logged)"), "email": _l("e-mail"), "sms": _l("SMS")}
 MESSAGE_STATUS_LABELS = {"pending": _l("Pending"), "sent": _l("Sent"), "failed": _l("Failed")}
 
@@ -79,7 +80,9 @@ def _recent_messages(campaign, scope):
 def chasing(campaign_id):
     campaign, scope = campaign_in_sight(campaign_id)
     where, task_id, townships = _filters(campaign, scope)
-    units = chasing_list(campaign, where, task_id=task_id)
+    every_unit = chasing_list(campaign, where, task_id=task_id)
+    pages = max(1, -(-len(every_unit) // UNITS_PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
     return render_template(
         "progress/chasing.html",
         campaign=campaign,
@@ -87,8 +90,11 @@ def chasing(campaign_id):
         where=where,
         task_id=task_id,
         townships=townships,
-        units=units,
-        open_count=sum(len(unit.rows) for unit in units),
+        units=every_unit[(page - 1) * UNITS_PER_PAGE:page * UNITS_PER_PAGE],
+        unit_count=len(every_unit),
+        page=page,
+        pages=pages,
+        open_count=sum(len(unit.rows) for unit in every_unit),
         filter_args=_filter_args(where, scope, task_id),
         may_remind=permissions.has_permission(current_user, "reminders.send"),
         messages=_recent_messages(campaign, scope),

@@ -35,3 +35,16 @@ def send_command(now_text):
         raise click.ClickException(str(error)) from None
     result = send_pending(now=now)
     click.echo(f"queued: {queued}, sent: {result.sent}, failed: {result.failed}")
+
+
+progress_cli = AppGroup("progress", help="Progress counters.")
+
+
+@progress_cli.command("rebuild-counters")
+def rebuild_counters_command():
+    """Recompute every campaign's progress counters from the assignments (after a repair by hand)."""
+    from .counters import rebuild_all
+
+    rows = rebuild_all()
+    db.session.commit()
+    click.echo(f"counters: {rows}")

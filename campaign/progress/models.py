@@ -1,7 +1,7 @@
 """The outbox of reminders: every message queued, sent, failed and retried is a row."""
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -45,3 +45,25 @@ class OutboxMessage(db.Model):
     campaign = relationship("Campaign")
     unit = relationship("Unit")
     user = relationship("User", foreign_keys=[user_id])
+
+
+class ProgressCounter(db.Model):
+    """The additive figures of one task over one unit's whole subtree (the unit and every unit below it),
+    kept by ``progress.counters`` in the same transaction as every report change; ``campaign_progress``
+    computes the same figures from the assignments and stays the reference."""
+
+    __tablename__ = "progress_counter"
+    __table_args__ = (Index("ix_progress_counter_campaign_unit", "campaign_id", "unit_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    expected: Mapped[int] = mapped_column(default=0)
+    submitted: Mapped[int] = mapped_column(default=0)
+    approved: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)
+    missing: Mapped[int] = mapped_column(default=0)
+    reported: Mapped[int] = mapped_column(BigInteger, default=0)
+    reached: Mapped[int] = mapped_column(default=0)

@@ -60,6 +60,9 @@ class Figures:
     target_total: int = 0
     reached: int = 0
 
+    def counts(self) -> tuple:
+        return tuple(getattr(self, name) for name in COUNT_FIELDS)
+
     def add(self, other: "Figures") -> "Figures":
         for name in COUNT_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
+from ..progress.counters import rebuild_all
 from ..i18n import UNIT_CATEGORY_LABELS, UNIT_KIND_LABELS
 from ..tables import RowError, TableRefused, TableSpec, read_table
 from .export import TABLE_HEADERS
@@ -452,3 +453,5 @@ def _write(rows, existing: _Existing, present, result: ImportResult, actor):
         for unit_id, before, change in changes:
             record("unit.update", "unit", unit_id, before=before, after=change, actor=actor)
     db.session.flush()
+    if result.moved:
+        rebuild_all()  # the progress counters follow the units' new places in the tree

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 from .. import permissions
 from ..audit.services import record, snapshot
 from ..extensions import db
+from ..progress.counters import rebuild_all
 from .models import HOUSEHOLD_KINDS, STUDENT_KINDS, Unit, UnitKind
 
 CODE_PATTERN = re.compile(r"^\d{12}$")
@@ -210,6 +211,7 @@ def update_unit(unit, *, actor, parent, **fields) -> Unit:
         db.session.flush()
         move_subtree(old_path, f"{parent.path}{unit.id}/", parent.depth + 1 - old_depth)
         db.session.expire_all()
+        rebuild_all()
     db.session.flush()
     record("unit.update", "unit", unit.id, before=before, after=snapshot(unit, AUDITED_FIELDS), actor=actor)
     return unit

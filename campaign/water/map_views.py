@@ -4,9 +4,11 @@ The app's CSP forbids inline scripts, and folium's output is script: the page lo
 script from /water/map.js like any other file. Only ``img-src`` is widened on pages that draw
 tiles (the map page and forms with the point picker), to the configured tile server.
 """
+import hashlib
 import json
 
 from flask import abort, current_app, make_response, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
@@ -109,29 +111,43 @@ def point_picker_options() -> dict:
 @permissions.require("water.view")
 def water_map():
     unit = _chosen_unit()
-    data = maps.map_points(current_user, unit)
+    counts = maps.map_counts(current_user, unit)
     trail, children = _navigation(unit)
     _use_tiles()
-    return render_template(
+    response = make_response(render_template(
         "water/map.html",
         unit=unit,
-        counts=data.counts,
+        counts=counts,
         trail=trail,
         children=children,
         assets=maps.asset_urls(),
         map_id=maps.MAP_ELEMENT_ID,
         map_danger_labels=maps.DANGER_LABELS,
         problem_layers=maps.PROBLEM_LAYERS,
-    )
+    ))
+    # Starts the points' request with the page (a proxy may send it as an early hint).
+    response.headers["Link"] = f'<{url_for("water.map_script", unit=unit.id)}>; rel=preload; as=script'
+    return response
 
 
 @bp.route("/map.js")
 @login_required
 @permissions.require("water.view")
 def map_script():
+    """Revalidated on every visit (ETag, Last-Modified): an unchanged map answers 304 without building."""
     unit = _chosen_unit()
-    fmap = maps.build_map(maps.map_points(current_user, unit), maps.tile_settings(), point_url_template())
-    response = make_response(maps.render_script(fmap))
-    response.mimetype = "text/javascript"
-    response.headers["Cache-Control"] = "private, no-store"
+    tiles = maps.tile_settings()
+    etag, modified = maps.points_fingerprint(current_user, unit)
+    etag = f"{etag}-{current_user.id}-{get_locale()}-{tiles.to_data()}"
+    etag = hashlib.sha256(etag.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        fmap = maps.build_map(maps.map_points(current_user, unit), tiles, point_url_template())
+        response = make_response(maps.render_script(fmap))
+        response.mimetype = "text/javascript"
+    response.set_etag(etag)
+    if modified is not None:
+        response.last_modified = modified
+    response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -482,6 +482,9 @@ class OverdueCounts:
     townships: list  # (township id, township name, count)
     total: int = 0
 
+    def villages_of(self, township_id) -> list:
+        return [row for row in self.villages if row[2] == township_id]
+
 
 def overdue_hazard_counts(user, today: date | None = None) -> OverdueCounts:
     """Overdue hazards within the user's area per village and per township: one aggregate query."""
@@ -612,33 +615,31 @@ class PointPage:
         return self.page < self.pages
 
 
-def _hazard_counts_subquery(today):
-    return (
-        select(
-            Hazard.water_point_id.label("point_id"),
-            func.count(Hazard.id).label("open_count"),
-            func.sum(case((Hazard.rectify_by < today, 1), else_=0)).label("overdue_count"),
+def _hazard_counts(today):
+    """A point's open and overdue hazards as correlated counts (one index look-up per point on
+    ix_hazard_point_status), not a join to an aggregated derived table: PostgreSQL without statistics
+    (right after a load) plans that join as a nested loop over the whole aggregate (TRAPS.md)."""
+    def count(*conditions):
+        return (
+            select(func.count(Hazard.id))
+            .where(Hazard.water_point_id == WaterPoint.id, Hazard.status != HazardStatus.CLOSED.value, *conditions)
+            .correlate(WaterPoint)
+            .scalar_subquery()
         )
-        .where(Hazard.status != HazardStatus.CLOSED.value)
-        .group_by(Hazard.water_point_id)
-        .subquery()
-    )
+    return count(), count(Hazard.rectify_by < today)
 
 
 def _point_query(user, filters: PointFilters, now, today):
     """The scoped, filtered select of (point, village, township, open hazards, overdue hazards)."""
     village = aliased(Unit)
     township = aliased(Unit)
-    counts = _hazard_counts_subquery(today)
-    open_count = func.coalesce(counts.c.open_count, 0)
-    overdue_count = func.coalesce(counts.c.overdue_count, 0)
+    open_count, overdue_count = _hazard_counts(today)
     query = (
         select(WaterPoint, village.name.label("village_name"), township.name.label("township_name"),
                village.code.label("village_code"), open_count.label("open_hazards"),
                overdue_count.label("overdue_hazards"))
         .join(village, village.id == WaterPoint.unit_id)
         .outerjoin(township, township.id == village.parent_id)
-        .outerjoin(counts, counts.c.point_id == WaterPoint.id)
         .where(village.path.startswith(user.unit.path))
     )
     if filters.status:
@@ -656,7 +657,10 @@ def _point_query(user, filters: PointFilters, now, today):
     if filters.patrol_overdue:
         query = query.where(patrol_overdue_condition(now))
     if filters.open_hazards:
-        query = query.where(open_count > 0)
+        query = query.where(
+            select(Hazard.id).where(Hazard.water_point_id == WaterPoint.id,
+                                    Hazard.status != HazardStatus.CLOSED.value).correlate(WaterPoint).exists()
+        )
     if filters.position_check:
         query = query.where(WaterPoint.needs_position_check.is_(True))
     if filters.text:

@@ -33,6 +33,7 @@ from .models import HazardStatus, WaterPointStatus
 bp = Blueprint("water", __name__, url_prefix="/water")
 
 POINTS_PER_PAGE = 50
+TOWNSHIPS_PER_PAGE = 10  # of the overdue counts by township and village
 EXPORT_TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", io.points_xlsx),
     "csv": ("text/csv; charset=utf-8", io.points_csv),
@@ -131,8 +132,13 @@ def hazards():
     rows, total = services.list_hazards(current_user, status=status, township_id=township_id,
                                         overdue_only=overdue_only, page=page, per_page=POINTS_PER_PAGE)
     counts = services.overdue_hazard_counts(current_user)
+    count_pages = max(1, -(-len(counts.townships) // TOWNSHIPS_PER_PAGE))
+    count_page = min(max(1, request.args.get("count_page", 1, type=int)), count_pages)
+    shown = counts.townships[(count_page - 1) * TOWNSHIPS_PER_PAGE:count_page * TOWNSHIPS_PER_PAGE]
     return render_template("water/hazards.html", rows=rows, total=total, page=page, per_page=POINTS_PER_PAGE,
                            status=status, township_id=township_id, overdue_only=overdue_only, counts=counts,
+                           shown_townships=[(entry, counts.villages_of(entry[0])) for entry in shown],
+                           count_page=count_page, count_pages=count_pages,
                            townships=services.township_choices(current_user))
 
 

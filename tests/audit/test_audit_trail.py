@@ -1,9 +1,11 @@
 """The audit trail: every write leaves a record; office roles browse it; nobody edits or deletes it."""
+import re
+
 import pytest
 from sqlalchemy import select
 
 from campaign.audit.models import AuditRecord, AuditRecordIsAppendOnly
-from campaign.audit.services import record
+from campaign.audit.services import AuditFilters, browse, record
 from tests.conftest import ROLE_HOMES
 
 ALL_ROLES = list(ROLE_HOMES)
@@ -82,6 +84,26 @@ def test_pages_are_paginated(as_admin, users, db):
         record("unit.update", "unit", number, after={"name": f"第{number}号"}, actor=users.admin)
     db.session.commit()
     first = as_admin.get("/audit/").get_data(as_text=True)
-    assert "下一页" in first
-    second = as_admin.get("/audit/?page=2").get_data(as_text=True)
-    assert "上一页" in second
+    assert "下一页" in first and "上一页" not in first
+    older = re.search(r'href="(/audit/\?before=\d+[^"]*)"', first).group(1).replace("&amp;", "&")
+    second = as_admin.get(older).get_data(as_text=True)
+    assert "上一页" in second and "下一页" not in second
+    assert "第4号" in second and "第4号" not in first  # the oldest five (and the log-in) on the second page
+    newer = re.search(r'href="(/audit/\?after=\d+[^"]*)"', second).group(1).replace("&amp;", "&")
+    back = as_admin.get(newer).get_data(as_text=True)
+    assert "第54号" in back and "第4号" not in back
+
+
+def test_keyset_pages_keep_every_record_once_and_in_order(users, db):
+    for number in range(120):
+        record("unit.update", "unit", number, after={"name": f"第{number}号"}, actor=users.admin)
+    db.session.commit()
+    seen, before = [], None
+    while True:
+        result = browse(users.admin, AuditFilters(), before=before)
+        seen.extend(r.id for r in result.records)
+        if not result.has_next:
+            break
+        before = result.last_id
+    assert len(seen) == len(set(seen)) >= 120
+    assert seen == sorted(seen, reverse=True)

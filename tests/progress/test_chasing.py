@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from campaign.audit.models import AuditRecord
 from campaign.extensions import db as _db
-from campaign.progress.chasing import chasing_csv, queue_manual_reminders, safe_cell
+from campaign.progress import chasing_views
+from campaign.progress.chasing import chasing_csv, chasing_list, queue_manual_reminders, safe_cell
 from campaign.progress.models import OutboxMessage
 from campaign.progress.services import LateRow
 from tests.conftest import counting_queries as counting
@@ -234,5 +235,29 @@ def test_the_page_costs_the_same_queries_for_10_and_60_villages(as_county_office
     add_villages(built, tree, 50, 10)
     with counting() as large:
         html = page(as_county_officer, url(built))
-    assert "新村59" in html
+    assert "第 1 页，共 2 页" in html  # 60 new villages and the campaign's own: 50 units a page
     assert len(large) == len(small)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+def test_a_long_list_comes_in_pages_and_the_csv_keeps_every_unit(as_county_officer, built, tree, monkeypatch):
+    monkeypatch.setattr(chasing_views, "UNITS_PER_PAGE", 3)
+    first = page(as_county_officer, url(built))
+    second = page(as_county_officer, url(built, page=2))
+    csv_text = as_county_officer.get(url(built, ".csv")).get_data().decode("utf-8-sig")
+
+    names = [unit.unit_name for unit in chasing_list(built.campaign, tree.county)]
+    assert 3 < len(names) <= 6
+    townships = {tree.township_a.name, tree.township_b.name}  # also in the filter and the township column
+    first_names, second_names = set(names[:3]) - townships, set(names[3:]) - townships
+    assert all(name in first for name in first_names) and not any(name in first for name in second_names)
+    assert all(name in second for name in second_names) and not any(name in second for name in first_names)
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    assert all(name in csv_text for name in names)
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "999", "abc"])
+def test_a_page_number_out_of_range_shows_a_page_that_exists(as_county_officer, built, bad):
+    html = page(as_county_officer, url(built, page=bad))
+    assert "白沙村委会" in html or "夏禹桥村委会" in html

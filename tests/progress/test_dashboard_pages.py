@@ -3,6 +3,9 @@ import re
 
 import pytest
 
+from campaign.extensions import db as _db
+from campaign.reporting.services import approve
+
 from tests.factories import make_campaign, make_task, make_unit
 from tests.progress.dashboard_helpers import hand_built
 
@@ -160,4 +163,27 @@ def test_the_village_page_reads_in_chinese(built, tree, as_county_officer):
 def test_the_dashboard_in_english(built, as_county_officer):
     as_county_officer.post_form("/language", {"locale": "en", "next": "/"})
     html = page(as_county_officer, url(built))
+    assert "Expected" in html and "Units reaching target" in html
+
+
+def test_a_report_approved_after_a_visit_shows_on_the_next_visit(built, users, as_county_officer):
+    before = page(as_county_officer, url(built))
+    assert "15 / 40" in before
+
+    approve(built.reports.a2_signs, users.county_officer, expected_version=built.reports.a2_signs.version)
+    _db.session.commit()
+    after = page(as_county_officer, url(built))
+
+    assert after != before
+    assert "15 / 40" in after  # still counted: submitted and approved both count
+    approved_cells = re.findall(r'<td class="num">(\d+)</td>', after)
+    assert approved_cells != re.findall(r'<td class="num">(\d+)</td>', before)
+
+
+def test_the_same_figures_read_in_the_language_chosen_after_a_visit(built, as_county_officer):
+    assert "达标单位数" in page(as_county_officer, url(built))
+    as_county_officer.post_form("/language", {"locale": "en", "next": "/"})
+
+    html = page(as_county_officer, url(built))
+
     assert "Expected" in html and "Units reaching target" in html

@@ -9,6 +9,8 @@ from campaign.database import utcnow
 from campaign.water.geo import wgs84_to_gcj02
 from campaign.water.models import Hazard, WaterPoint
 from tests.conftest import ROLE_HOMES, queries_for_page
+from campaign.water import maps
+from tests.water.conftest import make_hazard
 from tests.water.map_factories import make_point, make_points, map_payload, rows_by_name
 
 ENGLISH = {"Accept-Language": "en"}
@@ -376,3 +378,44 @@ def test_an_empty_point_picker_opens_over_the_users_water_points(as_village_repo
     db.session.commit()
     html = as_village_reporter.get("/water/new").get_data(as_text=True)
     assert 'data-centre="30.25,119.75"' in html
+
+
+def test_the_legend_counts_equal_those_of_the_points(as_county_officer, tree, users, db):
+    make_point(tree.village_a1, "甲", danger_level="high", has_permanent_sign=True)
+    make_point(tree.village_a2, "乙", danger_level="medium")
+    hazardous = make_point(tree.village_b1, "丙", danger_level="high")
+    make_hazard(hazardous)
+    db.session.commit()
+    county = db.session.merge(users.county_officer)
+
+    assert maps.map_counts(county, county.unit) == maps.map_points(county, county.unit).counts
+
+
+def test_the_points_are_revalidated_not_refetched(as_county_officer, tree, db):
+    point = make_point(tree.village_a1, "村口池塘")
+    db.session.commit()
+    first = as_county_officer.get("/water/map.js")
+    etag = first.headers["ETag"]
+
+    again = as_county_officer.get("/water/map.js", headers={"If-None-Match": etag})
+    assert first.status_code == 200 and "no-store" not in first.headers["Cache-Control"]
+    assert first.headers.get("Last-Modified")
+    assert again.status_code == 304 and again.get_data() == b""
+
+    make_hazard(point)
+    db.session.commit()
+    changed = as_county_officer.get("/water/map.js", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_another_user_never_gets_a_304_for_someone_elses_map(as_county_officer, as_township_officer, tree, db):
+    make_point(tree.village_a1, "村口池塘")
+    db.session.commit()
+    etag = as_county_officer.get("/water/map.js").headers["ETag"]
+
+    assert as_township_officer.get("/water/map.js", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_page_starts_the_points_request(as_county_officer, tree, db):
+    response = as_county_officer.get("/water/map")
+    assert "rel=preload" in response.headers["Link"] and "/water/map.js" in response.headers["Link"]

@@ -141,6 +141,24 @@ def test_the_hazard_ledger_shows_the_counts(as_township_officer, tree, db):
     assert "夏禹桥村委会" in page and "别的乡镇的隐患" not in page and "逾期" in page
 
 
+def test_the_counts_by_township_come_in_pages(as_county_officer, tree, db, monkeypatch):
+    from campaign.water import views
+    monkeypatch.setattr(views, "TOWNSHIPS_PER_PAGE", 1)
+    make_hazard(make_point(tree.village_a1), rectify_by=factories.a_date(-2))
+    make_hazard(make_point(tree.village_b1), rectify_by=factories.a_date(-2))
+    db.session.commit()
+
+    def counts_table(address):
+        return as_county_officer.get(address).get_data(as_text=True).split('class="overdue-counts"')[1]
+    first, second = counts_table("/water/hazards"), counts_table("/water/hazards?count_page=2")
+    beyond = counts_table("/water/hazards?count_page=99")
+
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    assert ("夏禹桥村委会" in first) != ("夏禹桥村委会" in second)
+    assert ("白沙村委会" in first) != ("白沙村委会" in second)
+    assert "第 2 页，共 2 页" in beyond
+
+
 def test_recording_a_hazard_with_a_photo(as_village_reporter, tree, db):
     point = make_point(tree.village_a1)
     db.session.commit()

@@ -179,6 +179,11 @@
       }).finally(function () {
         self.pending -= 1;
         self.showTotal();
+        if (!self.pending && self.afterPreparing) {
+          var submitter = self.afterPreparing.submitter;
+          self.afterPreparing = null;
+          self.submit({preventDefault: function () {}, submitter: submitter});
+        }
       });
     });
     this.showTotal();
@@ -261,7 +266,11 @@
   FieldForm.prototype.submit = function (event) {
     event.preventDefault();
     if (this.sending) { return; }
-    if (this.pending) { this.say(text("preparing"), "info"); return; }
+    if (this.pending) {  /* photos still being shrunk: send by itself as soon as they are ready */
+      this.afterPreparing = {submitter: event.submitter || null};
+      this.say(text("preparing"), "info");
+      return;
+    }
     this.clearErrors();
     var large = this.files.filter(function (entry) { return this.maxFile && entry.file.size > this.maxFile; }, this);
     if (large.length) { this.say(text("file_too_large", {name: large[0].original.name}), "error"); return; }

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres i18n i18n-missing translations serve bench bench-slow-client clean
+.PHONY: install run test test-sqlite test-postgres i18n i18n-missing translations serve bench bench-slow-client bench-phone clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install
 ## A phone on 3G: a 5 MB two-photo report sent over 60 s, to make serve's gunicorn and to the old sync default.
 bench-slow-client: install
 	$(BIN)/python bench/slow_client.py
+
+## A village phone over throttled 3G (Chromium): report with two photos under make serve's gunicorn, and with the link cut.
+bench-phone: install
+	$(BIN)/python bench/phone_journey.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -81,6 +81,21 @@ def _chosen_files(form):
     return [item for item in (request.files.getlist(form.photos.name) or []) if item and item.filename]
 
 
+def _taken_in(form, page, with_photos=True):
+    """The way into every water field form: shown (GET) or checked, its idempotency key claimed (a resent
+    form gets its first answer) and its photos stored. Returns ``(refused, claimed, uploads)``: an answer to
+    give back as it is, or None with the claim and the stored photos to go on with."""
+    if not form.validate_on_submit():
+        return (answers.invalid(form, page) if request.method == "POST" else page()), None, None
+    claimed, answer = answers.begin(form, page)
+    if answer is not None:
+        return answer, None, None
+    uploads = _store_photos(form) if with_photos else []
+    if uploads is None:
+        return answers.invalid(form, page), None, None
+    return None, claimed, uploads
+
+
 def _store_photos(form) -> list | None:
     """The chosen photos stored (not yet attached); None, with the messages on the form, when any is refused."""
     uploads, messages = [], []
@@ -182,15 +197,10 @@ def new():
     def page():
         return render_template("water/form.html", form=form, point=None)
 
-    if not form.validate_on_submit():
-        return answers.invalid(form, page) if request.method == "POST" else page()
+    refused, claimed, uploads = _taken_in(form, page)
+    if refused is not None:
+        return refused
     unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
-    claimed, answer = answers.begin(form, page)
-    if answer is not None:
-        return answer
-    uploads = _store_photos(form)
-    if uploads is None:
-        return answers.invalid(form, page)
     try:
         point = services.create_water_point(actor=current_user, unit=unit, **form.point_fields())
         for upload in uploads:
@@ -231,15 +241,10 @@ def edit(point_id):
     def page():
         return render_template("water/form.html", form=form, point=point)
 
-    if not form.validate_on_submit():
-        return answers.invalid(form, page) if request.method == "POST" else page()
+    refused, claimed, uploads = _taken_in(form, page)
+    if refused is not None:
+        return refused
     unit = permissions.get_unit_or_404(current_user, form.unit_id.data)
-    claimed, answer = answers.begin(form, page)
-    if answer is not None:
-        return answer
-    uploads = _store_photos(form)
-    if uploads is None:
-        return answers.invalid(form, page)
     expected = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
         services.update_water_point(point, actor=current_user, unit=unit, expected_version=expected,
@@ -314,14 +319,9 @@ def new_patrol(point_id):
     def page():
         return render_template("water/patrol_form.html", form=form, point=point)
 
-    if not form.validate_on_submit():
-        return answers.invalid(form, page) if request.method == "POST" else page()
-    claimed, answer = answers.begin(form, page)
-    if answer is not None:
-        return answer
-    uploads = _store_photos(form)
-    if uploads is None:
-        return answers.invalid(form, page)
+    refused, claimed, uploads = _taken_in(form, page)
+    if refused is not None:
+        return refused
     try:
         patrol = services.record_patrol(
             point, actor=current_user,
@@ -349,14 +349,9 @@ def new_hazard(point_id):
     def page():
         return render_template("water/hazard_form.html", form=form, point=point)
 
-    if not form.validate_on_submit():
-        return answers.invalid(form, page) if request.method == "POST" else page()
-    claimed, answer = answers.begin(form, page)
-    if answer is not None:
-        return answer
-    uploads = _store_photos(form)
-    if uploads is None:
-        return answers.invalid(form, page)
+    refused, claimed, uploads = _taken_in(form, page)
+    if refused is not None:
+        return refused
     try:
         hazard = services.record_hazard(
             point, actor=current_user, found_on=form.found_on.data, description=form.description.data,
@@ -384,15 +379,10 @@ def hazard_status(hazard_id):
         return render_template("water/hazard_status.html", form=form, hazard=hazard, point=point,
                                overdue=services.hazard_overdue(hazard))
 
-    if not form.validate_on_submit():
-        return answers.invalid(form, page) if request.method == "POST" else page()
-    claimed, answer = answers.begin(form, page)
-    if answer is not None:
-        return answer
     wanted = form.status.data
-    uploads = _store_photos(form) if wanted == HazardStatus.CLOSED.value else []
-    if uploads is None:
-        return answers.invalid(form, page)
+    refused, claimed, uploads = _taken_in(form, page, with_photos=wanted == HazardStatus.CLOSED.value)
+    if refused is not None:
+        return refused
     try:
         for upload in uploads:
             services.attach_photo(point, actor=current_user, upload=upload, purpose="closing", hazard=hazard)

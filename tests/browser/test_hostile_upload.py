@@ -1,7 +1,7 @@
 """On a phone, a photo with too many pixels is refused at once with a message that names the limit."""
 import pytest
 
-from tests import factories
+from tests.browser.conftest import log_in
 from tests.evidence.test_upload_checks import png_header
 from tests.reporting.conftest import make_running_campaign
 
@@ -15,11 +15,7 @@ def test_the_9400_pixel_png_is_refused_on_the_report_page_naming_the_limit(live_
     bomb.write_bytes(png_header(9400, 9400))
 
     page = phone_page
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("village_reporter")
-    page.get_by_label("密码").fill(factories.DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    log_in(page, live_server, "village_reporter")
     page.get_by_role("link", name="设置永久性宣传标牌").click()
     page.wait_for_url(f"{live_server}/reports/*")
 

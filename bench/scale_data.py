@@ -1,4 +1,4 @@
-"""Scale data for the progress and workbook benchmarks (DESIGN.md's table) in a scratch database.
+"""Scale data for the progress and workbook benchmarks (the table in docs/stack-traps.md) in a scratch database.
 
     .venv/bin/python bench/scale_data.py county|city|province [DATABASE_URL]
 
@@ -6,7 +6,7 @@ county:   1 county, 15 townships, 300 villages, 80 schools, ~2,000 water points,
 city:     1 city, 10 counties of the above: 150 townships, 3,000 villages, 800 schools, ~20,000 water points,
           ~200,000 patrols.
 province: 1 province, 84 counties of the above: 1,260 townships, 25,200 villages, 6,048 schools (72 per
-          county), ~150,000 water points, ~1.5 million patrols (DESIGN.md's table).
+          county), ~150,000 water points, ~1.5 million patrols (the table in docs/stack-traps.md).
 Then a launched campaign with 12 tasks (9 for villages, 3 for schools) — one assignment per task per
 unit — and reports in every state with 1–3 instalments each, and hazards on some water points.
 Without DATABASE_URL a fresh SQLite file in the temp folder is used; a PostgreSQL URL must name a

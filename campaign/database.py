@@ -37,7 +37,7 @@ def utcnow() -> datetime:
 
 
 def configure_database(app):
-    """Bind SQLAlchemy and, on SQLite, make it safe for several writers (see TRAPS.md)."""
+    """Bind SQLAlchemy and, on SQLite, make it safe for several writers (see docs/stack-traps.md)."""
     from . import models  # noqa: F401  every table is known before anything queries or migrates
     from .progress import counters
 

@@ -79,7 +79,7 @@ def authenticate():
 
 def _touch(token_id, now):
     """Best effort, in its own short transaction that starts with the write (on SQLite a read
-    transaction that turns into a write can fail under load; see TRAPS.md)."""
+    transaction that turns into a write can fail under load; see docs/stack-traps.md)."""
     db.session.commit()
     try:
         services.touch(token_id, now)

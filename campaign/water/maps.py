@@ -3,7 +3,7 @@
 One query fetches the points of a unit's subtree; the map carries them once, as escaped JSON, and
 ``static/js/water-map.js`` builds the clustered markers and their popups in the browser with
 ``textContent`` (folium's own popups are not escaped, and one Python ``Marker`` per point costs
-seconds and megabytes: see TRAPS.md). Every script and stylesheet comes from ``static/vendor``; the
+seconds and megabytes: see docs/stack-traps.md). Every script and stylesheet comes from ``static/vendor``; the
 only outside address is the configured tile server.
 """
 import json

@@ -618,7 +618,7 @@ class PointPage:
 def _hazard_counts(today):
     """A point's open and overdue hazards as correlated counts (one index look-up per point on
     ix_hazard_point_status), not a join to an aggregated derived table: PostgreSQL without statistics
-    (right after a load) plans that join as a nested loop over the whole aggregate (TRAPS.md)."""
+    (right after a load) plans that join as a nested loop over the whole aggregate (docs/stack-traps.md)."""
     def count(*conditions):
         return (
             select(func.count(Hazard.id))

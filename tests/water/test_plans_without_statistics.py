@@ -72,7 +72,7 @@ def test_the_list_shows_the_hazard_counts_of_the_bulk_load(loaded):
 
 
 def test_the_plan_check_finds_an_aggregate_under_a_nested_loop():
-    """The shape measured before statistics (TRAPS.md): points joined to grouped hazards by a nested loop."""
+    """The shape measured before statistics (docs/stack-traps.md): points joined to grouped hazards by a nested loop."""
     old_shape = {"Node Type": "Nested Loop", "Plans": [
         {"Node Type": "Seq Scan", "Parent Relationship": "Outer"},
         {"Node Type": "Aggregate", "Parent Relationship": "Inner", "Plans": [{"Node Type": "Seq Scan"}]},
